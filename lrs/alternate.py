@@ -1,0 +1,79 @@
+"""Alternate request syntax (Communication §1.3): an xAPI call tunnelled through a form POST.
+
+``POST /xapi/statements?method=PUT`` with an ``application/x-www-form-urlencoded`` body whose
+fields carry the headers (Authorization, X-Experience-API-Version, Content-Type,
+Content-Length, If-Match, If-None-Match), the content (``content``) and every query
+parameter. ``rewrite`` turns such a request back into the call it stands for, before
+version negotiation and authentication run, so the rest of the stack never knows. xAPI 2.0
+drops the syntax (ARCHITECTURE.md §8): the rewritten request remembers that it was
+tunnelled, and the version check refuses it under 2.0.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from django.http import QueryDict
+
+from lrs.errors import BadRequest
+
+_METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
+# Form fields the LRS MUST treat as headers (§1.3), by their META names.
+_HEADER_FIELDS = {
+    "authorization": "HTTP_AUTHORIZATION",
+    "x-experience-api-version": "HTTP_X_EXPERIENCE_API_VERSION",
+    "content-type": "CONTENT_TYPE",
+    "content-length": "CONTENT_LENGTH",
+    "if-match": "HTTP_IF_MATCH",
+    "if-none-match": "HTTP_IF_NONE_MATCH",
+}
+
+
+def is_alternate(request) -> bool:
+    return request.method == "POST" and "method" in request.GET
+
+
+def rewrite(request) -> None:
+    """Rewrite a tunnelled Django request in place into the call it carries.
+
+    Raises ``BadRequest`` when the tunnel itself breaks §1.3: other query parameters than
+    ``method``, an unknown method, or a body that is not a form.
+    """
+    method = request.GET["method"].upper()
+    if method not in _METHODS:
+        raise BadRequest(f"method {request.GET['method']!r} is not an xAPI method", path="method")
+    if set(request.GET) != {"method"}:
+        raise BadRequest(
+            "with the alternate request syntax every parameter but method goes in the form"
+        )
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise BadRequest(
+            "the alternate request syntax needs an application/x-www-form-urlencoded body"
+        )
+    # The content is interpreted as a UTF-8 string (§1.3).
+    fields = parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+    query = QueryDict(mutable=True)
+    content = ""
+    for name, value in fields:
+        header = _HEADER_FIELDS.get(name.lower())
+        if header is not None:
+            request.META[header] = value
+        elif name == "content":
+            content = value
+        else:
+            query.appendlist(name, value)
+    body = content.encode("utf-8")
+    if "CONTENT_LENGTH" in request.META or body:
+        request.META["CONTENT_LENGTH"] = str(len(body))
+    if not any(name.lower() == "content-type" for name, _ in fields):
+        request.META["CONTENT_TYPE"] = "application/json" if body else ""
+    query._mutable = False
+    request.GET = query
+    request._body = body
+    # request.headers is computed from META once and cached; drop it so the tunnelled
+    # headers are seen.
+    request.__dict__.pop("headers", None)
+    request.method = method
+    request.META["REQUEST_METHOD"] = method
+    request.xapi_alternate = True

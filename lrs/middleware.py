@@ -1,0 +1,29 @@
+from django.utils.cache import patch_vary_headers
+
+from lrs.versioning import HEADER, LATEST
+
+
+class XAPIHeadersMiddleware:
+    """Headers every response under ``/xapi/`` carries, errors included.
+
+    - ``X-Experience-API-Version`` (Communication §3.3.s3.b1): the latest patch of the
+      version line the request negotiated, or the latest supported version when the request
+      never got that far (missing or unsupported header, unknown URL).
+    - HEAD answers as GET without the body (§1.1.s3.b1), keeping the GET's Content-Length.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith("/xapi/"):
+            return response
+        version = getattr(request, "xapi_version", None) or LATEST
+        response[HEADER] = version.header
+        patch_vary_headers(response, (HEADER,))
+        if request.method == "HEAD" and not response.streaming:
+            length = len(response.content)
+            response.content = b""
+            response["Content-Length"] = str(length)
+        return response

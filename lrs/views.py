@@ -1,0 +1,107 @@
+"""The base view for every xAPI resource, and the About resource (Communication §2.8)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.versioning import BaseVersioning
+from rest_framework.views import APIView
+
+from lrs import alternate
+from lrs.errors import BadRequest, NotImplementedResource
+from lrs.renderers import AlwaysJSON
+from lrs.versioning import HEADER, SUPPORTED, VersionError, XAPIVersion, negotiate
+
+
+class XAPIVersioning(BaseVersioning):
+    """Negotiates ``X-Experience-API-Version`` before authentication runs.
+
+    Missing or unsupported versions are a 400 (§3.3.s3.b7). The negotiated version is also
+    left on the Django request so the headers middleware can echo it on any response.
+    """
+
+    def determine_version(self, request, *args, **kwargs):
+        try:
+            version = negotiate(request.headers.get(HEADER))
+        except VersionError as exc:
+            raise BadRequest(str(exc)) from None
+        request._request.xapi_version = version
+        if version.is_2_0 and getattr(request._request, "xapi_alternate", False):
+            # ARCHITECTURE.md §8: 2.0 removed the alternate request syntax.
+            raise BadRequest("the alternate request syntax (?method=) is not part of xAPI 2.0")
+        return version
+
+
+class LenientXAPIVersioning(BaseVersioning):
+    """About must not reject a request for its version header (§2.8.s5.b4)."""
+
+    def determine_version(self, request, *args, **kwargs):
+        try:
+            version = negotiate(request.headers.get(HEADER))
+        except VersionError:
+            return None
+        request._request.xapi_version = version
+        return version
+
+
+class XAPIView(APIView):
+    """Base of every authenticated xAPI resource.
+
+    Order of checks: version header (400), credentials (401, or 421 for a tenant homed in
+    another region), scopes (403). ``request.version`` is an ``XAPIVersion`` and
+    ``request.user`` a ``tenants.auth.Principal`` inside handlers. Subclasses declare
+    ``read_scopes`` and ``write_scopes`` (see ``lrs.permissions.HasXAPIScope``).
+    """
+
+    versioning_class = XAPIVersioning
+    content_negotiation_class = AlwaysJSON
+    read_scopes: tuple[str, ...] = ()
+    write_scopes: tuple[str, ...] = ()
+
+    def initial(self, request, *args, **kwargs):
+        # Unwrap the alternate request syntax (Communication §1.3) before the version,
+        # credentials and scopes are checked; DRF picks the handler from the rewritten
+        # method afterwards, so the tunnelled call is handled like any other.
+        if alternate.is_alternate(request._request):
+            alternate.rewrite(request._request)
+        super().initial(request, *args, **kwargs)
+
+
+class AboutView(APIView):
+    """GET /xapi/about: versions served and deployment facts (§2.8), no credentials."""
+
+    versioning_class = LenientXAPIVersioning
+    content_negotiation_class = AlwaysJSON
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    def get(self, request):
+        # §2.8.s5.b1 asks for the latest version of each major version. A request that
+        # negotiated 1.0.x gets the 1.0 line only: 1.0.3 clients (TinCanPython, for one)
+        # refuse an About listing a version they do not know, and a 1.0.3 reader must not be
+        # sent what it cannot parse (ARCHITECTURE.md §8). Without a usable header, or under
+        # 2.0, every supported version is listed.
+        versions = [XAPIVersion.V1_0.value] if request.version is XAPIVersion.V1_0 else SUPPORTED
+        # §2.8.s5.b2: nothing outside "extensions", whose keys are IRIs.
+        return Response(
+            {
+                "version": list(versions),
+                "extensions": {"urn:progress-service:about:region": settings.PROGRESS_REGION},
+            }
+        )
+
+
+class UnavailableResourceView(XAPIView):
+    """An xAPI resource this deployment does not serve yet.
+
+    It authenticates and checks scopes exactly as the real resource will, then answers
+    501 Not Implemented: a client learns the truth instead of an empty success.
+    """
+
+    resource_name = ""
+
+    def _unavailable(self, request, *args, **kwargs):
+        raise NotImplementedResource(f"the {self.resource_name} resource is not served yet")
+
+    get = put = post = delete = _unavailable

@@ -1,0 +1,39 @@
+"""The Celery app: one named queue per workload so each scales on its own signal.
+
+Queues (ARCHITECTURE.md §1): ``projection`` (progress-projector), ``outbox``
+(progress-outbox-relay), ``partitions`` (progress-partition-manager) and ``default``.
+Every task is routed here by its module, so a task never lands on a queue by accident.
+Settings come from Django's (``CELERY_*``): JSON only, ``acks_late``, prefetch of one.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+from kombu import Exchange, Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "progress_site.settings")
+
+QUEUES = ("projection", "outbox", "partitions", "default")
+
+app = Celery("progress_site")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+# Each queue has its own direct exchange and routing key, so a task routed to one queue
+# can never also be delivered to another.
+app.conf.task_queues = tuple(Queue(name, Exchange(name), routing_key=name) for name in QUEUES)
+app.conf.task_default_queue = "default"
+app.conf.task_default_exchange = "default"
+app.conf.task_default_routing_key = "default"
+app.conf.task_routes = {
+    "attempts.tasks.*": {"queue": "projection"},
+    "outbox.tasks.*": {"queue": "outbox"},
+    "partitions.tasks.*": {"queue": "partitions"},
+}
+app.conf.beat_schedule = {
+    # Daily, and idempotent: months are created well ahead, so a missed day is harmless.
+    "partitions-ensure": {
+        "task": "partitions.tasks.partitions_ensure",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
+app.autodiscover_tasks()

@@ -1,0 +1,129 @@
+"""Query parameters of GET /xapi/statements (Communication §2.1.3), parsed and checked.
+
+Pure parsing: each function turns parameter text into a value or raises ``BadRequest``
+naming the parameter, so the view stays orchestration only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import orjson
+from django.conf import settings
+
+from lrs.errors import BadRequest
+from statements.consistency import format_timestamp
+from statements.xapi.errors import StatementError
+from statements.xapi.ifi import ifi_key
+from statements.xapi.validate import validate_agent
+
+GET_PARAMETERS = {
+    "statementId",
+    "voidedStatementId",
+    "agent",
+    "verb",
+    "activity",
+    "registration",
+    "related_activities",
+    "related_agents",
+    "since",
+    "until",
+    "limit",
+    "format",
+    "attachments",
+    "ascending",
+    "more",
+}
+# §2.1.3: with statementId or voidedStatementId only these may accompany it.
+SINGLE_PARAMETERS = {"statementId", "voidedStatementId", "attachments", "format"}
+FORMATS = ("exact", "ids", "canonical")
+_UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+
+
+def statement_error(exc: StatementError) -> BadRequest:
+    return BadRequest(exc.message, path=exc.path or None)
+
+
+def uuid_param(value: str, name: str) -> str:
+    if not _UUID_RE.match(value):
+        raise BadRequest(f"{name} must be a UUID", path=name)
+    return value.lower()
+
+
+def boolean_param(params, name: str) -> bool:
+    value = params.get(name)
+    if value is None:
+        return False
+    if value not in ("true", "false"):
+        raise BadRequest(f"{name} must be true or false", path=name)
+    return value == "true"
+
+
+def timestamp_param(params, name: str) -> dt.datetime | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    # An unencoded "+" in an offset arrives as a space: "...T10:00:00 01:00".
+    candidates = [value]
+    head, space, tail = value.rpartition(" ")
+    if space and head:
+        candidates.append(f"{head}+{tail}")
+    for candidate in candidates:
+        try:
+            parsed = dt.datetime.fromisoformat(candidate)
+            break
+        except ValueError:
+            continue
+    else:
+        raise BadRequest(f"{name} must be an ISO 8601 timestamp", path=name)
+    if parsed.tzinfo is None:
+        raise BadRequest(f"{name} must have a time zone", path=name)
+    return parsed
+
+
+def query_spec(params, v2: bool) -> dict:
+    """Validate GET parameters into the JSON-able spec a ``more`` token carries."""
+    spec: dict = {"format": output_format(params)}
+    if "agent" in params:
+        try:
+            agent = validate_agent(orjson.loads(params["agent"]), v2=v2, path="agent")
+        except orjson.JSONDecodeError:
+            raise BadRequest("agent must be an Agent or Group as JSON", path="agent") from None
+        except StatementError as exc:
+            raise statement_error(exc) from None
+        spec["agent"] = ifi_key(agent)
+        if spec["agent"] is None:
+            raise BadRequest(
+                "agent must be identified (an anonymous Group cannot be)", path="agent"
+            )
+    for name in ("verb", "activity"):
+        if name in params:
+            value = params[name]
+            if ":" not in value or any(c.isspace() for c in value):
+                raise BadRequest(f"{name} must be an IRI", path=name)
+            spec[name] = value
+    if "registration" in params:
+        spec["registration"] = uuid_param(params["registration"], "registration")
+    for name in ("related_activities", "related_agents", "ascending", "attachments"):
+        spec[name] = boolean_param(params, name)
+    for name in ("since", "until"):
+        value = timestamp_param(params, name)
+        if value is not None:
+            spec[name] = format_timestamp(value)
+    limit_text = params.get("limit", "0")
+    if not limit_text.isdigit():
+        raise BadRequest("limit must be a non-negative integer", path="limit")
+    limit = int(limit_text)
+    maximum = settings.PROGRESS_STATEMENT_LIMIT_MAX
+    spec["limit"] = maximum if limit == 0 else min(limit, maximum)
+    return spec
+
+
+def output_format(params) -> str:
+    value = params.get("format", "exact")
+    if value not in FORMATS:
+        raise BadRequest("format must be ids, exact or canonical", path="format")
+    return value

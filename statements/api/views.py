@@ -1,0 +1,297 @@
+"""The Statement resource, ``/xapi/statements`` (Communication §2.1).
+
+Thin by design: parse the request, call ``statements.services`` to write or
+``statements.selectors`` to read, render. The pure rules live in ``statements.xapi``.
+Every response of this resource, errors included, carries
+``X-Experience-API-Consistent-Through`` (§2.1.3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+import orjson
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.http import http_date
+from rest_framework.response import Response
+
+from lrs.errors import BadRequest, NotFound, PayloadTooLarge
+from lrs.views import XAPIView
+from statements import cache as query_cache
+from statements import selectors, services
+from statements.api import params
+from statements.api.params import statement_error
+from statements.consistency import format_timestamp, read_alias, watermark
+from statements.cursor import Cursor, CursorError, cursor_decode, cursor_encode
+from statements.xapi import formats, multipart, signature
+from statements.xapi.errors import StatementError
+from statements.xapi.ifi import ifi_key
+from statements.xapi.validate import validate_statement, validate_statements
+from tenants import scopes
+
+CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
+
+_TWO_ZERO_ONLY = (b'"contextAgents"', b'"contextGroups"')
+
+
+class StatementsView(XAPIView):
+    read_scopes = (scopes.STATEMENTS_READ, scopes.STATEMENTS_READ_MINE)
+    write_scopes = (scopes.STATEMENTS_WRITE,)
+
+    # --- common -----------------------------------------------------------------------------
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if CONSISTENT_THROUGH not in response:
+            try:
+                response[CONSISTENT_THROUGH] = format_timestamp(watermark().consistent_through)
+            except Exception:
+                # The database is unreachable: the header must still be there and honest.
+                response[CONSISTENT_THROUGH] = "1970-01-01T00:00:00.000000Z"
+        return response
+
+    def _check_parameters(self, request, allowed: set[str]) -> None:
+        # §3.2.s3.b7/b8: unknown parameters, and known ones in the wrong case, are a 400.
+        for name in request.query_params:
+            if name not in allowed:
+                raise BadRequest(f"parameter {name!r} is not recognised here", path=name)
+
+    def _body(self, request) -> bytes:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > settings.PROGRESS_MAX_REQUEST_BYTES:
+            raise PayloadTooLarge("the request is larger than this LRS accepts")
+        return request.body
+
+    def _parse_write(self, request):
+        """The JSON document, the attachment parts (by sha2), of a PUT or POST body."""
+        body = self._body(request)
+        content_type = request.META.get("CONTENT_TYPE", "")
+        media_type = content_type.split(";")[0].strip().lower()
+        parts: list[multipart.AttachmentPart] | None = None
+        if media_type == "multipart/mixed":
+            try:
+                body, parts = multipart.parse_statement_request(
+                    body, content_type, max_attachment_bytes=settings.PROGRESS_MAX_ATTACHMENT_BYTES
+                )
+            except multipart.AttachmentTooLarge as exc:
+                raise PayloadTooLarge(exc.message) from None
+            except StatementError as exc:
+                raise statement_error(exc) from None
+        elif media_type != "application/json":
+            raise BadRequest("statements are sent as application/json or multipart/mixed")
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise BadRequest("the body is not valid JSON") from None
+        return document, parts
+
+    def _attachments(self, statements: list[dict], parts, *, batch: bool):
+        """Match parts to declarations and verify signatures; returns parts by sha2."""
+        try:
+            if parts is None:
+                multipart.require_no_raw_attachments(statements, path_prefix_batch=batch)
+                by_sha2 = {}
+            else:
+                by_sha2 = multipart.match_attachments(statements, parts, path_prefix_batch=batch)
+            for index, statement in enumerate(statements):
+                signature.verify_statement_signatures(
+                    statement, by_sha2, path_prefix=f"[{index}]" if batch else ""
+                )
+        except StatementError as exc:
+            raise statement_error(exc) from None
+        return by_sha2
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def put(self, request):
+        """§2.1.1: store one statement under ``statementId``; 204, or 409 on a conflict."""
+        self._check_parameters(request, {"statementId"})
+        statement_id = request.query_params.get("statementId")
+        if statement_id is None:
+            raise BadRequest("PUT needs the statementId parameter", path="statementId")
+        statement_id = params.uuid_param(statement_id, "statementId")
+        document, parts = self._parse_write(request)
+        if not isinstance(document, dict):
+            raise BadRequest("PUT takes a single statement object")
+        if "id" in document and str(document["id"]).lower() != statement_id:
+            raise BadRequest("the statement id does not match statementId", path="id")
+        v2 = request.version.is_2_0
+        try:
+            statement = validate_statement(document, v2=v2)
+        except StatementError as exc:
+            raise statement_error(exc) from None
+        attachments = self._attachments([statement], parts, batch=False)
+        statement["id"] = statement_id
+        services.statements_store(
+            principal=request.user,
+            statements=[statement],
+            v2=v2,
+            received=[document],
+            attachments=attachments,
+        )
+        return Response(status=204)
+
+    def post(self, request):
+        """§2.1.2: store a statement or a batch, all or nothing; 200 with the ids in order."""
+        self._check_parameters(request, set())
+        document, parts = self._parse_write(request)
+        v2 = request.version.is_2_0
+        try:
+            statements = validate_statements(document, v2=v2)
+        except StatementError as exc:
+            raise statement_error(exc) from None
+        received = document if isinstance(document, list) else [document]
+        attachments = self._attachments(statements, parts, batch=isinstance(document, list))
+        ids = services.statements_store(
+            principal=request.user,
+            statements=statements,
+            v2=v2,
+            received=received,
+            attachments=attachments,
+        )
+        return Response(ids, status=200)
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def get(self, request):
+        """§2.1.3: one statement by id, or a StatementResult page."""
+        query = request.query_params
+        self._check_parameters(request, params.GET_PARAMETERS)
+        for name in query:
+            if len(query.getlist(name)) > 1:
+                raise BadRequest(f"parameter {name!r} is given more than once", path=name)
+        mark = watermark()  # before the query: see statements.consistency
+        principal = request.user
+        mine = self._mine_only(principal)
+        alias = read_alias(credential_id=principal.credential_id, floor_lsn=mark.lsn)
+        headers = {CONSISTENT_THROUGH: format_timestamp(mark.consistent_through)}
+        if "statementId" in query or "voidedStatementId" in query:
+            return self._get_one(request, query, mine, alias, headers)
+        if "more" in query:
+            if len(query) != 1:
+                raise BadRequest("more is used on its own", path="more")
+            try:
+                cursor = cursor_decode(query["more"], tenant_id=principal.tenant_id)
+            except CursorError as exc:
+                raise BadRequest(str(exc), path="more") from None
+            spec = cursor.query
+            after = (dt.datetime.fromisoformat(cursor.stored), cursor.statement_id)
+        else:
+            spec = params.query_spec(query, request.version.is_2_0)
+            after = None
+        return self._get_page(request, spec, after, mine, alias, headers)
+
+    def _mine_only(self, principal) -> str | None:
+        """The authority to restrict to under statements/read/mine alone (§4.2)."""
+        broad = {scopes.ALL, scopes.ALL_READ, scopes.STATEMENTS_READ}
+        if principal.scopes.isdisjoint(broad):
+            return ifi_key(principal.authority)
+        return None
+
+    def _get_one(self, request, query, mine, alias, headers):
+        if "statementId" in query and "voidedStatementId" in query:
+            raise BadRequest("use statementId or voidedStatementId, not both")
+        extra = set(query) - params.SINGLE_PARAMETERS
+        if extra:
+            raise BadRequest(
+                "statementId and voidedStatementId take only attachments and format",
+                path=sorted(extra)[0],
+            )
+        voided = "voidedStatementId" in query
+        name = "voidedStatementId" if voided else "statementId"
+        statement_id = params.uuid_param(query[name], name)
+        output_format = params.output_format(query)
+        attachments = params.boolean_param(query, "attachments")
+        found = selectors.statement_get(
+            tenant_id=request.user.tenant_id,
+            statement_id=statement_id,
+            voided=voided,
+            authority=mine,
+            using=alias,
+        )
+        if found is None:
+            raise NotFound(f"no statement {statement_id}")
+        body = self._render(found.payload.encode(), request, output_format)
+        headers["Last-Modified"] = http_date(found.stored.timestamp())
+        return self._respond(request, body, attachments, [found], headers)
+
+    def _get_page(self, request, spec: dict, after, mine, alias, headers):
+        principal = request.user
+        languages = (
+            request.headers.get("Accept-Language", "") if spec["format"] == "canonical" else ""
+        )
+        attachments = spec.get("attachments", False)
+        material = orjson.dumps(
+            [
+                request.version.value,
+                spec,
+                after and [after[0].isoformat(), after[1]],
+                mine,
+                languages,
+            ],
+            option=orjson.OPT_SORT_KEYS,
+        )
+        if not attachments:
+            body, generation = query_cache.query_cache_get(principal.tenant_id, material)
+            if body is not None:
+                return HttpResponse(body, content_type="application/json", headers=headers)
+        query = selectors.StatementQuery(
+            agent=spec.get("agent"),
+            verb=spec.get("verb"),
+            activity=spec.get("activity"),
+            registration=spec.get("registration"),
+            related_activities=spec["related_activities"],
+            related_agents=spec["related_agents"],
+            since=dt.datetime.fromisoformat(spec["since"]) if "since" in spec else None,
+            until=dt.datetime.fromisoformat(spec["until"]) if "until" in spec else None,
+            ascending=spec["ascending"],
+            authority=mine,
+        )
+        page = selectors.statements_find(
+            tenant_id=principal.tenant_id,
+            query=query,
+            limit=spec["limit"],
+            after=after,
+            using=alias,
+        )
+        more = ""
+        if page.has_more:
+            last = page.statements[-1]
+            token = cursor_encode(
+                tenant_id=principal.tenant_id,
+                cursor=Cursor(spec, format_timestamp(last.stored), last.statement_id),
+            )
+            more = f"{request.path}?more={quote(token)}"
+        rendered = [
+            self._render(s.payload.encode(), request, spec["format"]) for s in page.statements
+        ]
+        body = b'{"statements":[' + b",".join(rendered) + b'],"more":' + orjson.dumps(more) + b"}"
+        if not attachments:
+            query_cache.query_cache_put(principal.tenant_id, material, generation, body)
+        return self._respond(request, body, attachments, page.statements, headers)
+
+    def _render(self, payload: bytes, request, output_format: str) -> bytes:
+        """A stored statement as this reader asked for it (format, version)."""
+        v2 = request.version.is_2_0
+        needs_downgrade = not v2 and any(marker in payload for marker in _TWO_ZERO_ONLY)
+        if output_format == "exact" and not needs_downgrade:
+            return payload
+        statement = orjson.loads(payload)
+        if output_format == "ids":
+            statement = formats.format_ids(statement)
+        elif output_format == "canonical":
+            languages = formats.parse_accept_language(request.headers.get("Accept-Language"))
+            statement = formats.format_canonical(statement, languages)
+        if not v2:
+            statement = formats.for_reader(statement, v2=False)
+        return orjson.dumps(statement)
+
+    def _respond(self, request, body: bytes, attachments: bool, found, headers):
+        if not attachments:
+            return HttpResponse(body, content_type="application/json", headers=headers)
+        sha2s = [sha2 for statement in found for sha2 in statement.attachment_sha2]
+        parts = selectors.attachments_get(tenant_id=request.user.tenant_id, sha2s=sha2s)
+        content, content_type = multipart.render_multipart(body, parts)
+        return HttpResponse(content, content_type=content_type, headers=headers)

@@ -1,0 +1,148 @@
+"""``stored`` times, ``X-Experience-API-Consistent-Through``, and where reads may go.
+
+Communication §2.1.3: the header carries "the timestamp for which all Statements that have or
+will have a stored property before that time are known with reasonable certainty to be
+available for retrieval". With concurrent writers a timestamp taken at write time can be
+older than a statement that commits later, so the header is derived from the writers that
+are still in flight:
+
+1. A writing transaction first marks itself (``SET LOCAL application_name``), which
+   PostgreSQL publishes in ``pg_stat_activity`` at once, and only then reads the clock for
+   its ``stored`` time (``writer_begin``).
+2. A reader takes the earliest ``xact_start`` among marked transactions, or the clock when
+   there are none (``consistent_through``), before it runs its query.
+
+Every statement not yet visible to that query belongs to a writer that was either marked
+(so its ``stored`` is after its ``xact_start``, which is at or after the value returned) or
+not yet marked (so its ``stored`` is after the moment the reader looked). The value may
+lag a little behind the clock; it is never too late. A value computed earlier is still
+true later, so it may be cached briefly.
+
+Replicas: a reader may use a replica only when it has replayed past the primary's WAL
+position recorded with the watermark (and past the caller's own last write), otherwise
+statements the watermark promises could be missing there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+
+WRITER_APPLICATION_NAME = "progress-statement-writer"
+_WATERMARK_SECONDS = 0.1
+
+
+def writer_begin(cursor) -> dt.datetime:
+    """Mark the open transaction as a statement writer and return its ``stored`` time.
+
+    Must run inside a transaction (the mark is ``SET LOCAL``), before any statement row
+    is written.
+    """
+    # One round trip; set_config is evaluated before clock_timestamp (left to right in the
+    # target list), so the mark is published before the time is read.
+    cursor.execute(
+        "SELECT set_config('application_name', %s, true), clock_timestamp()",
+        [WRITER_APPLICATION_NAME],
+    )
+    return cursor.fetchone()[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Watermark:
+    consistent_through: dt.datetime
+    lsn: str
+
+
+_lock = threading.Lock()
+_cached: tuple[float, Watermark] | None = None
+
+
+def watermark_read(using: str = "default") -> Watermark:
+    """Consistent-through and the WAL position, read on the primary now."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT least(clock_timestamp(), min(xact_start)), pg_current_wal_lsn()::text
+            FROM pg_stat_activity
+            WHERE application_name = %s AND xact_start IS NOT NULL AND pid <> pg_backend_pid()
+            """,
+            [WRITER_APPLICATION_NAME],
+        )
+        value, lsn = cursor.fetchone()
+    return Watermark(value, lsn)
+
+
+def watermark() -> Watermark:
+    """``watermark_read`` cached per process for a tenth of a second (older is still true)."""
+    global _cached
+    now = time.monotonic()
+    with _lock:
+        if _cached is not None and now - _cached[0] < _WATERMARK_SECONDS:
+            return _cached[1]
+    value = watermark_read()
+    with _lock:
+        _cached = (now, value)
+    return value
+
+
+def watermark_forget() -> None:
+    global _cached
+    with _lock:
+        _cached = None
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """ISO 8601 in UTC with microseconds and a ``Z``: how ``stored`` and headers are written."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# --- read-your-writes -----------------------------------------------------------------------
+
+
+def _written_key(credential_id: int) -> str:
+    return f"statements:written:{credential_id}"
+
+
+def credential_wrote(credential_id: int, lsn: str) -> None:
+    """Remember the primary's WAL position after a credential's write, for a while."""
+    cache.set(_written_key(credential_id), lsn, settings.PROGRESS_READ_YOUR_WRITES_SECONDS)
+
+
+def read_alias(*, credential_id: int | None, floor_lsn: str) -> str:
+    """The database alias a statements read may use.
+
+    A replica qualifies once it has replayed past ``floor_lsn`` (the watermark's) and past
+    the credential's last write; otherwise, or with no replicas configured, the primary.
+    """
+    replicas = settings.READ_REPLICA_ALIASES
+    if not replicas:
+        return "default"
+    needed = [floor_lsn]
+    if credential_id is not None:
+        written = cache.get(_written_key(credential_id))
+        if written:
+            needed.append(written)
+    for alias in replicas:
+        if _replayed_past(alias, needed):
+            return alias
+    return "default"
+
+
+def _replayed_past(alias: str, lsns: list[str]) -> bool:
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(
+                "SELECT NOT pg_is_in_recovery() "
+                "OR pg_last_wal_replay_lsn() >= (SELECT max(l) FROM unnest(%s::pg_lsn[]) l)",
+                [lsns],
+            )
+            return bool(cursor.fetchone()[0])
+    except Exception:
+        # An unreachable replica is skipped, never an error for the reader.
+        return False

@@ -1,0 +1,518 @@
+"""Writing statements: the one write path used by the HTTP API and by ingest.
+
+``statements_store`` takes statements already validated by ``statements.xapi.validate`` and
+stores them in one transaction:
+
+1. The transaction marks itself as a writer and takes ``stored`` (``consistency``).
+2. The LRS sets what it owns (Data §2.4): ``id`` when absent, ``stored``, ``authority`` (from
+   the credential), ``version``, and ``timestamp`` = ``stored`` when absent.
+3. Ids are claimed in the id registry with ``INSERT ... ON CONFLICT DO NOTHING``, in sorted
+   order so that concurrent batches sharing ids queue instead of deadlocking; the same
+   statement reports which new ids an earlier voiding statement already targets. An id
+   already there is compared with the stored statement under the equivalence rules (Data
+   §2.3.1): the same statement is a no-op (Communication §2.1.1-2: nothing changes), a
+   different one a ``Conflict`` that rolls the whole batch back. Re-sent ids are rare, so
+   the comparison reads the stored statement back rather than every write paying for a
+   fingerprint. Two writers racing on one id are ordered by the registry's primary key: the
+   second waits for the first to commit, then sees the id as known.
+4. Voiding (Data §2.3.2): targets are recorded in ``statement_voids`` and flagged ``voided``;
+   a voiding statement cannot be voided; a target that arrives after its voiding statement is
+   stored voided.
+5. Rows go in with binary COPY, the fastest path PostgreSQL has (ARCHITECTURE.md §4). A
+   small batch without voiding or attachments instead claims its ids and inserts its rows
+   in one statement: COPY costs two round trips of its own, which dominate a batch of one.
+6. After commit: the tenant's query cache generation is bumped and, with replicas, the
+   credential's write position remembered for read-your-writes.
+"""
+
+from __future__ import annotations
+
+# SQL here places only module constants (column lists) by f-string; every value is a bound
+# parameter (ruff S608 cannot see that).
+# ruff: noqa: S608
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+from uuid import UUID
+
+import orjson
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+
+from lrs.errors import BadRequest, Conflict
+from statements.cache import query_cache_invalidate
+from statements.consistency import (
+    WRITER_APPLICATION_NAME,
+    credential_wrote,
+    format_timestamp,
+    writer_begin,
+)
+from statements.xapi.equivalence import equivalent
+from statements.xapi.lookups import Lookups, extract_lookups
+from statements.xapi.multipart import AttachmentPart
+from tenants.auth import Principal
+
+logger = logging.getLogger(__name__)
+
+VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+
+_COLUMNS = (
+    "tenant_id, stored, statement_id, timestamp, version, actor_ifi, verb_id, object_type, "
+    "activity_id, statement_ref, registration, agents, related_agents, related_activities, "
+    "authority_ifi, voided, attachment_sha2, payload, raw"
+)
+_COPY_TYPES = (
+    "int8", "timestamptz", "uuid", "timestamptz", "text", "text", "text", "text",
+    "text", "uuid", "uuid", "text[]", "text[]", "text[]",
+    "text", "bool", "text[]", "text", "text",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedStatement:
+    statement_id: str
+    stored: dt.datetime
+    statement: dict
+    payload: str
+    raw: str | None
+    lookups: Lookups
+    timestamp: dt.datetime
+    version: str
+
+
+def statement_prepare(
+    statement: dict,
+    *,
+    principal: Principal,
+    stored: dt.datetime,
+    v2: bool,
+    received: dict | None = None,
+    stored_text: str | None = None,
+    authority: dict | None = None,
+) -> PreparedStatement:
+    """Complete a validated statement with the properties the LRS sets (Data §2.4).
+
+    ``statement`` is the validator's normalised copy, left unchanged (a write retried on
+    another path prepares it again); ``received`` the document as it arrived, kept as
+    ``raw`` when normalisation changed it.
+    ``stored_text`` (``format_timestamp(stored)``) and ``authority`` (the principal's) are
+    passed in when a batch shares them.
+    """
+    statement = dict(statement)
+    stored_text = stored_text or format_timestamp(stored)
+    statement_id = str(statement.get("id") or uuid.uuid4()).lower()
+    statement["id"] = statement_id
+    statement["stored"] = stored_text
+    # Data §2.4.9: the LRS SHOULD overwrite the authority from the credentials; it MAY keep a
+    # submitted one where a strong trust relationship exists: an allowlisted peer LRS.
+    if not (principal.kind == "peer" and "authority" in statement):
+        statement["authority"] = authority or principal.authority
+    # Data §2.4.10: a statement keeps the version it was accepted with; a 1.0.x one without
+    # a version gets 1.0.0. Under 2.0 it is 2.0.0.
+    if "version" not in statement:
+        statement["version"] = "2.0.0" if v2 else "1.0.0"
+    # Data §2.4.7: timestamp SHOULD* be set to stored when absent.
+    if "timestamp" not in statement:
+        statement["timestamp"] = stored_text
+    payload = orjson.dumps(statement).decode()
+    raw = None
+    if received is not None and _normalised(received, statement):
+        raw = orjson.dumps(received).decode()
+    return PreparedStatement(
+        statement_id=statement_id,
+        stored=stored,
+        statement=statement,
+        payload=payload,
+        raw=raw,
+        lookups=extract_lookups(statement),
+        timestamp=_parse_timestamp(statement["timestamp"], stored),
+        version=statement["version"],
+    )
+
+
+def _normalised(received: dict, statement: dict) -> bool:
+    """Whether validation rewrote the statement: it only touches context activities (single
+    objects become arrays) and, under 2.0, timestamps (to UTC), here or in a SubStatement."""
+    if received.get("context") != statement.get("context"):
+        return True
+    if "timestamp" in received and received["timestamp"] != statement["timestamp"]:
+        return True
+    obj = received.get("object")
+    return (
+        isinstance(obj, dict)
+        and obj.get("objectType") == "SubStatement"
+        and (obj != statement["object"])
+    )
+
+
+def _parse_timestamp(value: str, fallback: dt.datetime) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        # Forms of ISO 8601 Python does not read (the validator accepted them) only lose
+        # the column's precision; the statement keeps its text.
+        return fallback
+
+
+def statements_store(
+    *,
+    principal: Principal,
+    statements: list[dict],
+    v2: bool,
+    received: list[dict] | None = None,
+    attachments: dict[str, AttachmentPart] | None = None,
+) -> list[str]:
+    """Store a validated batch atomically; returns the statement ids in order.
+
+    Raises ``Conflict`` (409) when an id is stored with different content and
+    ``BadRequest`` (400) when a statement voids a voiding statement; either way nothing
+    of the batch is stored.
+    """
+    if _small(statements, attachments) and not connection.in_atomic_block:
+        ids = _store_in_two_round_trips(principal, statements, v2, received)
+        if ids is not None:
+            return ids
+    return _store_in_transaction(principal, statements, v2, received, attachments)
+
+
+def _prepare_all(principal, statements, v2, received, stored) -> list[PreparedStatement]:
+    stored_text = format_timestamp(stored)
+    authority = principal.authority
+    return [
+        statement_prepare(
+            statement,
+            principal=principal,
+            stored=stored,
+            stored_text=stored_text,
+            authority=authority,
+            v2=v2,
+            received=received[index] if received is not None else None,
+        )
+        for index, statement in enumerate(statements)
+    ]
+
+
+def _store_in_transaction(principal, statements, v2, received, attachments) -> list[str]:
+    tenant_id = principal.tenant_id
+    with transaction.atomic(), connection.cursor() as cursor:
+        stored = writer_begin(cursor)
+        prepared = _prepare_all(principal, statements, v2, received, stored)
+        if _small(statements, attachments):
+            fresh = _claim_and_insert(cursor, tenant_id, stored, prepared)
+        else:
+            fresh, voided_earlier = _claim_ids(cursor, tenant_id, stored, prepared)
+            if fresh:
+                voided = _apply_voiding(cursor, tenant_id, fresh, voided_earlier)
+                statements_copy(cursor.cursor, tenant_id=tenant_id, rows=fresh, voided=voided)
+                if attachments:
+                    _store_attachments(cursor, tenant_id, fresh, attachments)
+        if fresh:
+            transaction.on_commit(lambda: _after_write(principal))
+    return [p.statement_id for p in prepared]
+
+
+class _KnownId(Exception):
+    """A claimed id was already registered: the batch needs the transactional path."""
+
+
+def _store_in_two_round_trips(principal, statements, v2, received) -> list[str] | None:
+    """The common write (a few new statements, no voiding, no attachments) in two round
+    trips: ``BEGIN`` with the writer mark and stored time, then the claim and insert with
+    ``COMMIT``. When any id is already registered the insert raises instead, nothing is
+    committed, and None sends the batch to the transactional path, which compares re-sent
+    statements. Only outside an enclosing transaction: it issues BEGIN and COMMIT itself.
+    """
+    tenant_id = principal.tenant_id
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        try:
+            raw.execute(
+                "BEGIN; SELECT set_config('application_name', "
+                f"'{WRITER_APPLICATION_NAME}', true), clock_timestamp()"
+            )
+            raw.nextset()
+            stored = raw.fetchone()[1]
+            prepared = _prepare_all(principal, statements, v2, received, stored)
+            try:
+                _claim_and_insert(cursor, tenant_id, stored, prepared, commit=True)
+            except _KnownId:
+                raw.execute("ROLLBACK")
+                return None
+        except BaseException:
+            if connection.connection.info.transaction_status != 0:  # not idle: roll back
+                raw.execute("ROLLBACK")
+            raise
+    _after_write(principal)
+    return [p.statement_id for p in prepared]
+
+
+SMALL_BATCH = 16
+
+_RECORD_COLUMNS = (
+    "statement_id uuid, timestamp timestamptz, version text, actor_ifi text, verb_id text, "
+    "object_type text, activity_id text, statement_ref uuid, registration uuid, "
+    "agents text[], related_agents text[], related_activities text[], authority_ifi text, "
+    "attachment_sha2 text[], payload text, raw text"
+)
+
+
+def _small(statements: list[dict], attachments) -> bool:
+    """Few statements, none voiding (voiding needs its own steps), no attachment bodies."""
+    return (
+        len(statements) <= SMALL_BATCH
+        and not attachments
+        and not any(s["verb"]["id"] == VOIDED_VERB for s in statements)
+    )
+
+
+def _claim_and_insert(
+    cursor, tenant_id: int, stored, prepared: list[PreparedStatement], *, commit: bool = False
+):
+    """One statement: claim the ids (sorted), insert the rows of those claimed, voided when
+    an earlier voiding statement targets them; returns the statements inserted. Known ids
+    are then checked as usual.
+
+    With ``commit`` the same round trip commits, and an id already registered raises
+    ``_KnownId`` instead (the raise aborts the transaction before COMMIT is reached).
+    """
+    records = orjson.dumps(
+        [
+            {
+                "statement_id": p.statement_id,
+                "timestamp": p.timestamp.isoformat(),
+                "version": p.version,
+                "actor_ifi": p.lookups.actor_ifi,
+                "verb_id": p.lookups.verb_id,
+                "object_type": p.lookups.object_type,
+                "activity_id": p.lookups.activity_id,
+                "statement_ref": p.lookups.statement_ref,
+                "registration": p.lookups.registration,
+                "agents": p.lookups.agents,
+                "related_agents": p.lookups.related_agents,
+                "related_activities": p.lookups.related_activities,
+                "authority_ifi": p.lookups.authority_ifi,
+                "attachment_sha2": p.lookups.attachment_sha2,
+                "payload": p.payload,
+                "raw": p.raw,
+            }
+            for p in sorted(prepared, key=lambda p: p.statement_id)
+        ]
+    ).decode()
+    sql = f"""
+        WITH rows AS (
+            SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({_RECORD_COLUMNS})
+        ), claimed AS (
+            INSERT INTO statement_ids (tenant_id, statement_id, stored)
+            SELECT %s, statement_id, %s FROM rows ORDER BY statement_id
+            ON CONFLICT DO NOTHING
+            RETURNING statement_id
+        ), inserted AS (
+            INSERT INTO statements ({_COLUMNS})
+            SELECT %s, %s, r.statement_id, r.timestamp, r.version, r.actor_ifi, r.verb_id,
+                   r.object_type, r.activity_id, r.statement_ref, r.registration, r.agents,
+                   r.related_agents, r.related_activities, r.authority_ifi,
+                   EXISTS (SELECT 1 FROM statement_voids v
+                           WHERE v.tenant_id = %s AND v.statement_id = r.statement_id),
+                   r.attachment_sha2, r.payload, r.raw
+            FROM rows r JOIN claimed c ON c.statement_id = r.statement_id
+            RETURNING statement_id
+        )
+        """
+    params = [records, tenant_id, stored, tenant_id, stored, tenant_id]
+    if commit:
+        # CASE, not OR: SQL does not promise to evaluate OR's operands in order.
+        sql += (
+            "SELECT CASE WHEN (SELECT count(*) FROM inserted) = %s THEN true "
+            f"ELSE progress_raise('{_KNOWN_ID_MESSAGE}') END; COMMIT"
+        )
+        try:
+            cursor.execute(sql, [*params, len(prepared)])
+        except DatabaseError as exc:
+            if _KNOWN_ID_MESSAGE in str(exc):
+                raise _KnownId from None
+            raise
+        return prepared
+    cursor.execute(sql + "SELECT statement_id FROM inserted", params)
+    new = {str(row[0]) for row in cursor.fetchall()}
+    known = [p for p in prepared if p.statement_id not in new]
+    if known:
+        _check_known(cursor, tenant_id, known)
+    return [p for p in prepared if p.statement_id in new]
+
+
+_KNOWN_ID_MESSAGE = "statement id already registered"
+
+
+def _claim_ids(cursor, tenant_id: int, stored, prepared: list[PreparedStatement]):
+    """Register new ids; return the statements to insert, and which of their ids earlier
+    voiding statements target. Known ids must hold an equivalent statement."""
+    by_id = {p.statement_id: p for p in prepared}
+    ordered = sorted(by_id)
+    cursor.execute(
+        """
+        WITH claimed AS (
+            INSERT INTO statement_ids (tenant_id, statement_id, stored)
+            SELECT %s, u.id, %s FROM unnest(%s::uuid[]) AS u(id) ORDER BY u.id
+            ON CONFLICT DO NOTHING
+            RETURNING statement_id
+        )
+        SELECT c.statement_id, v.statement_id IS NOT NULL
+        FROM claimed c
+        LEFT JOIN statement_voids v ON v.tenant_id = %s AND v.statement_id = c.statement_id
+        """,
+        [tenant_id, stored, ordered, tenant_id],
+    )
+    new, voided_earlier = set(), set()
+    for statement_id, is_voided in cursor.fetchall():
+        new.add(str(statement_id))
+        if is_voided:
+            voided_earlier.add(str(statement_id))
+    known = [i for i in ordered if i not in new]
+    if known:
+        _check_known(cursor, tenant_id, [by_id[i] for i in known])
+    return [p for p in prepared if p.statement_id in new], voided_earlier
+
+
+def _check_known(cursor, tenant_id: int, known: list[PreparedStatement]) -> None:
+    """Re-sent ids: equivalent to the stored statement, or ``Conflict``.
+
+    A registered id whose statement is no longer in the table (archived) cannot be compared;
+    it is treated as the same statement, so nothing changes either way.
+    """
+    cursor.execute(
+        """
+        SELECT s.statement_id, s.payload FROM statement_ids i
+        JOIN statements s ON s.tenant_id = i.tenant_id AND s.stored = i.stored
+                         AND s.statement_id = i.statement_id
+        WHERE i.tenant_id = %s AND i.statement_id = ANY(%s::uuid[])
+        """,
+        [tenant_id, [p.statement_id for p in known]],
+    )
+    stored = {str(row[0]): row[1] for row in cursor.fetchall()}
+    for p in known:
+        payload = stored.get(p.statement_id)
+        if payload is not None and not equivalent(orjson.loads(payload), p.statement):
+            raise Conflict(
+                f"statement {p.statement_id} is already stored with different content",
+                path="id",
+            )
+
+
+def _apply_voiding(
+    cursor, tenant_id: int, fresh: list[PreparedStatement], voided_earlier: set[str]
+) -> set[str]:
+    """Record and apply voiding; return ids of ``fresh`` statements to insert as voided:
+    those earlier voiding statements target, and those voided within this batch."""
+    by_id = {p.statement_id: p for p in fresh}
+    voiding = sorted((p for p in fresh if p.lookups.voids), key=lambda p: p.statement_id)
+    voided = set(voided_earlier)
+    if voiding:
+        targets = sorted({p.lookups.voids for p in voiding})
+        for target in targets:
+            if target in by_id and by_id[target].lookups.voids:
+                raise BadRequest("a voiding statement cannot be voided", path="object.id")
+        cursor.execute(
+            """
+            SELECT s.statement_id FROM statement_ids i
+            JOIN statements s ON s.tenant_id = i.tenant_id AND s.stored = i.stored
+                             AND s.statement_id = i.statement_id
+            WHERE i.tenant_id = %s AND i.statement_id = ANY(%s::uuid[]) AND s.verb_id = %s
+            """,
+            [tenant_id, targets, VOIDED_VERB],
+        )
+        if cursor.fetchone() is not None:
+            raise BadRequest("a voiding statement cannot be voided", path="object.id")
+        first_voider = {}
+        for p in voiding:
+            first_voider.setdefault(p.lookups.voids, p.statement_id)
+        cursor.execute(
+            """
+            INSERT INTO statement_voids (tenant_id, statement_id, voiding_id)
+            SELECT %s, u.target, u.voider FROM unnest(%s::uuid[], %s::uuid[]) AS u(target, voider)
+            ORDER BY u.target
+            ON CONFLICT DO NOTHING
+            """,
+            [tenant_id, targets, [first_voider[t] for t in targets]],
+        )
+        cursor.execute(
+            """
+            UPDATE statements s SET voided = true
+            FROM statement_ids i
+            WHERE i.tenant_id = %s AND i.statement_id = ANY(%s::uuid[])
+              AND s.tenant_id = i.tenant_id AND s.stored = i.stored
+              AND s.statement_id = i.statement_id AND NOT s.voided
+            """,
+            [tenant_id, targets],
+        )
+        voided.update(target for target in targets if target in by_id)
+    # A voiding statement itself is never voided (Data §2.3.2, "if and only if").
+    return {i for i in voided if not by_id[i].lookups.voids}
+
+
+def statements_copy(
+    raw_cursor,
+    *,
+    tenant_id: int,
+    rows: list[PreparedStatement],
+    voided: set[str] = frozenset(),
+    table: str = "statements",
+) -> None:
+    """Binary COPY of prepared statements into ``table`` (a psycopg cursor, inside the
+    caller's transaction). Writes rows only: the registry and voiding are the caller's."""
+    with raw_cursor.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_COPY_TYPES)
+        for p in rows:
+            lookups = p.lookups
+            copy.write_row(
+                (
+                    tenant_id,
+                    p.stored,
+                    UUID(p.statement_id),
+                    p.timestamp,
+                    p.version,
+                    lookups.actor_ifi,
+                    lookups.verb_id,
+                    lookups.object_type,
+                    lookups.activity_id,
+                    _uuid_or_none(lookups.statement_ref),
+                    _uuid_or_none(lookups.registration),
+                    list(lookups.agents),
+                    list(lookups.related_agents),
+                    list(lookups.related_activities),
+                    lookups.authority_ifi,
+                    p.statement_id in voided,
+                    list(lookups.attachment_sha2),
+                    p.payload,
+                    p.raw,
+                )
+            )
+
+
+def _uuid_or_none(value: str | None) -> UUID | None:
+    return UUID(value) if value else None
+
+
+def _store_attachments(cursor, tenant_id, fresh, attachments: dict[str, AttachmentPart]):
+    used = sorted({sha2 for p in fresh for sha2 in p.lookups.attachment_sha2} & set(attachments))
+    for sha2 in used:
+        part = attachments[sha2]
+        cursor.execute(
+            "INSERT INTO statement_attachments (tenant_id, sha2, content_type, length, content) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            [tenant_id, sha2, part.content_type, len(part.data), part.data],
+        )
+
+
+def _after_write(principal: Principal) -> None:
+    """After commit; the write stands whatever happens here, so nothing here may fail it."""
+    query_cache_invalidate(principal.tenant_id)
+    if settings.READ_REPLICA_ALIASES:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_wal_lsn()::text")
+                credential_wrote(principal.credential_id, cursor.fetchone()[0])
+        except Exception:
+            # Without the mark, this credential's next reads may use a replica that has
+            # not replayed its write yet: degraded, never wrong about what was stored.
+            logger.warning("read-your-writes position not recorded", exc_info=True)

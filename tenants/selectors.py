@@ -1,0 +1,121 @@
+"""Reads of tenants and credentials, including the per-process credential cache."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from tenants.models import Credential
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRecord:
+    """What authentication needs to know about a credential, detached from the ORM."""
+
+    credential_id: int
+    key: str
+    secret_hash: str
+    scopes: frozenset[str]
+    enabled: bool
+    kind: str
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    peer_key_hash: str
+    tenant_id: int
+    tenant_slug: str
+    tenant_enabled: bool
+    tenant_region: str
+
+
+class _TTLCache:
+    """A small thread-safe LRU whose entries expire after ``ttl`` seconds.
+
+    Caches misses too (value ``None``), so requests with random keys cost one query per
+    key per TTL rather than one per request.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._entries: OrderedDict[str, tuple[float, CredentialRecord | None]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_entries
+
+    def get(self, key: str) -> tuple[bool, CredentialRecord | None]:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] < time.monotonic():
+                return False, None
+            self._entries.move_to_end(key)
+            return True, entry[1]
+
+    def put(self, key: str, value: CredentialRecord | None, ttl: float) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_cache = _TTLCache()
+
+
+def credential_record_load(key: str) -> CredentialRecord | None:
+    """One query: the credential with its tenant, or None."""
+    try:
+        credential = Credential.objects.select_related("tenant").get(key=key)
+    except Credential.DoesNotExist:
+        return None
+    tenant = credential.tenant
+    return CredentialRecord(
+        credential_id=credential.pk,
+        key=credential.key,
+        secret_hash=credential.secret_hash,
+        scopes=frozenset(credential.scopes),
+        enabled=credential.enabled,
+        kind=credential.kind,
+        allowed_networks=tuple(
+            ipaddress.ip_network(network, strict=False) for network in credential.allowed_networks
+        ),
+        peer_key_hash=credential.peer_key_hash,
+        tenant_id=tenant.pk,
+        tenant_slug=tenant.slug,
+        tenant_enabled=tenant.enabled,
+        tenant_region=tenant.home_region,
+    )
+
+
+def credential_record_get(key: str) -> CredentialRecord | None:
+    """The credential for ``key``, served from the process cache when fresh.
+
+    Changes made elsewhere (disabling, rotating) reach this process within
+    ``PROGRESS_AUTH_CACHE_SECONDS``; services that change a credential drop it from the
+    cache of the process they run in at once.
+    """
+    ttl = settings.PROGRESS_AUTH_CACHE_SECONDS
+    if ttl > 0:
+        hit, record = _cache.get(key)
+        if hit:
+            return record
+    record = credential_record_load(key)
+    if ttl > 0:
+        _cache.put(key, record, ttl)
+    return record
+
+
+def credential_cache_discard(key: str) -> None:
+    _cache.discard(key)
+
+
+def credential_cache_clear() -> None:
+    _cache.clear()

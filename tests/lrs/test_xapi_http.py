@@ -1,0 +1,134 @@
+"""The xAPI edge over HTTP: version header on every resource, About, HEAD."""
+
+import orjson
+import pytest
+
+from tests.conftest import XAPIClient
+
+RESOURCES = [
+    "/xapi/statements",
+    "/xapi/activities/state",
+    "/xapi/activities/profile",
+    "/xapi/agents/profile",
+    "/xapi/activities",
+    "/xapi/agents",
+]
+
+
+@pytest.mark.parametrize("path", RESOURCES)
+def test_request_without_version_header_is_rejected_with_400(credential, path):
+    """§3.3.s3.b4.1 and b7: reject a request without the version header with 400 and a
+    short description of the problem."""
+    response = XAPIClient(credential, version=None).get(path)
+    assert response.status_code == 400
+    body = orjson.loads(response.content)
+    assert body["error"] == "bad_request"
+    assert "X-Experience-API-Version" in body["message"]
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("path", RESOURCES)
+@pytest.mark.parametrize("version", ["0.95", "1.1.0", "2.1.0", "banana"])
+def test_request_with_unsupported_version_is_rejected_with_400(credential, path, version):
+    """§3.3.s3.b4, b6, b7."""
+    response = XAPIClient(credential, version=version).get(path)
+    assert response.status_code == 400
+    assert "not supported" in orjson.loads(response.content)["message"]
+
+
+@pytest.mark.parametrize("path", RESOURCES)
+@pytest.mark.parametrize(
+    ("sent", "answered"), [("1.0", "1.0.3"), ("1.0.1", "1.0.3"), ("2.0.0", "2.0.0")]
+)
+def test_every_response_carries_the_latest_patch_version_header(credential, path, sent, answered):
+    """§3.3.s3.b1/b2: the LRS includes X-Experience-API-Version, set to the latest patch
+    version, in every response."""
+    response = XAPIClient(credential, version=sent).get(path)
+    assert response.status_code not in (400, 401, 403), response.content
+    assert response["X-Experience-API-Version"] == answered
+
+
+def test_error_responses_carry_the_version_header_too(db):
+    """§3.3.s3.b1: "every response" includes 401s and 400s."""
+    unauthenticated = XAPIClient(None, version="1.0.3").get("/xapi/statements")
+    assert unauthenticated.status_code == 401
+    assert unauthenticated["X-Experience-API-Version"] == "1.0.3"
+    unknown = XAPIClient(None, version=None).get("/xapi/nothing-here")
+    assert unknown.status_code == 404
+    assert unknown["X-Experience-API-Version"] == "2.0.0"
+
+
+def test_version_is_checked_before_credentials(db):
+    """A request with neither credentials nor version learns about the version first."""
+    response = XAPIClient(None, version=None).get("/xapi/statements")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("version", [None, "0.9", "1.0.3", "2.0.0", "garbage"])
+def test_about_does_not_reject_requests_for_their_version_header(db, version):
+    """§2.8.s5.b4: About MUST NOT reject requests based on their version header;
+    §2.8.s5.b3: it SHOULD allow unauthenticated access."""
+    response = XAPIClient(None, version=version).get("/xapi/about")
+    assert response.status_code == 200
+    assert "X-Experience-API-Version" in response
+
+
+def test_about_lists_versions_and_only_extensions_besides(db):
+    """§2.8.s4 and §2.8.s5.b1/b2: "version" lists the latest patch per major version;
+    additional properties only inside "extensions"."""
+    body = orjson.loads(XAPIClient(None, version=None).get("/xapi/about").content)
+    assert set(body) == {"version", "extensions"}
+    assert body["version"] == ["1.0.3", "2.0.0"]
+    assert all(":" in key for key in body["extensions"])  # extension keys are IRIs
+
+
+@pytest.mark.parametrize("version", [None, "garbage", "2.0.0"])
+def test_about_lists_every_version_unless_the_client_speaks_1_0(db, version):
+    body = orjson.loads(XAPIClient(None, version=version).get("/xapi/about").content)
+    assert body["version"] == ["1.0.3", "2.0.0"]
+
+
+def test_about_lists_only_1_0_3_to_a_1_0_client(db):
+    """A 1.0.x client is told of the 1.0 line only: 1.0.3 clients reject unknown versions
+    in About, and a 1.0.3 reader must not get what it cannot parse (ARCHITECTURE.md §8)."""
+    body = orjson.loads(XAPIClient(None, version="1.0.3").get("/xapi/about").content)
+    assert body["version"] == ["1.0.3"]
+
+
+def test_about_ignores_bad_credentials(db):
+    response = XAPIClient(None).get("/xapi/about", HTTP_AUTHORIZATION="Basic bm9wZTpub3Bl")
+    assert response.status_code == 200
+
+
+def test_about_answers_the_negotiated_version(db):
+    response = XAPIClient(None, version="1.0.1").get("/xapi/about")
+    assert response["X-Experience-API-Version"] == "1.0.3"
+
+
+def test_head_answers_like_get_without_a_body(db):
+    """Communication §1.1.s3.b1: HEAD as GET with the message body omitted."""
+    client = XAPIClient(None)
+    get = client.get("/xapi/about")
+    head = client.request("head", "/xapi/about")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["Content-Length"] == str(len(get.content))
+    assert head["X-Experience-API-Version"] == get["X-Experience-API-Version"]
+
+
+def test_about_rejects_writes_with_405(db):
+    response = XAPIClient(None).request("post", "/xapi/about")
+    assert response.status_code == 405
+    assert orjson.loads(response.content)["error"] == "method_not_allowed"
+
+
+def test_a_trailing_slash_reaches_the_same_resource(credential):
+    response = XAPIClient(credential).get("/xapi/statements/")
+    assert response.status_code == 200
+
+
+def test_json_is_returned_whatever_the_accept_header(credential):
+    """xAPI responses are JSON; an Accept for text/html does not turn them into 406."""
+    response = XAPIClient(credential).get("/xapi/about", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"

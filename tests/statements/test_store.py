@@ -1,0 +1,284 @@
+"""The statement write service against real PostgreSQL (Data §2.3-2.4, Communication §2.1)."""
+
+import datetime as dt
+import threading
+
+import orjson
+import pytest
+from django.db import connection, connections
+
+from lrs.errors import BadRequest, Conflict
+from statements import selectors, services
+from statements.consistency import watermark_read, writer_begin
+from statements.xapi.validate import validate_statement
+from tenants.auth import Principal
+from tests.factories import CredentialFactory
+from tests.statements import builders
+
+
+def principal_for(credential, kind: str = "normal") -> Principal:
+    return Principal(
+        credential_id=credential.pk,
+        credential_key=credential.key,
+        tenant_id=credential.tenant_id,
+        tenant_slug=credential.tenant.slug,
+        scopes=frozenset(credential.scopes),
+        kind=kind,
+    )
+
+
+# Real commits: the shortest write path issues BEGIN and COMMIT itself, which it only does
+# outside an enclosing transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True, params=["two-round-trips", "one-transaction", "copy"])
+def write_path(request, monkeypatch):
+    """Every rule holds on every write path: small batches in two round trips (falling back
+    to a transaction when an id is known), small batches in one transaction, and the rest
+    through COPY (forced here by a zero threshold)."""
+    if request.param == "one-transaction":
+        monkeypatch.setattr(services, "_store_in_two_round_trips", lambda *args: None)
+    elif request.param == "copy":
+        monkeypatch.setattr(services, "SMALL_BATCH", 0)
+    return request.param
+
+
+@pytest.fixture
+def principal(credential):
+    return principal_for(credential)
+
+
+def store(principal, *documents, v2=True):
+    statements = [validate_statement(document, v2=v2) for document in documents]
+    return services.statements_store(
+        principal=principal, statements=statements, v2=v2, received=list(documents)
+    )
+
+
+def fetch(principal, statement_id, voided=False):
+    found = selectors.statement_get(
+        tenant_id=principal.tenant_id, statement_id=statement_id, voided=voided
+    )
+    return orjson.loads(found.payload) if found else None
+
+
+def test_batch_is_stored_with_ids_in_order(principal):
+    """Communication §2.1.2: 200 with the ids in the order of the statements."""
+    documents = [builders.statement(), builders.statement(with_id=False), builders.statement()]
+    ids = store(principal, *documents)
+    assert ids[0] == documents[0]["id"]
+    assert ids[2] == documents[2]["id"]
+    assert len(set(ids)) == 3
+    for statement_id in ids:
+        assert fetch(principal, statement_id)["id"] == statement_id
+
+
+def test_lrs_sets_id_stored_authority_version_and_timestamp(principal):
+    """Data §2.4.1 (id), §2.4.7 (timestamp = stored when absent), §2.4.8 (stored),
+    §2.4.9 (authority from the credentials), §2.4.10 (version)."""
+    document = builders.statement(with_id=False)
+    (statement_id,) = store(principal, document, v2=False)
+    stored = fetch(principal, statement_id)
+    assert stored["stored"].endswith("Z")
+    assert stored["timestamp"] == stored["stored"]
+    assert stored["version"] == "1.0.0"
+    assert stored["authority"] == principal.authority
+    (v2_id,) = store(principal, builders.statement())
+    assert fetch(principal, v2_id)["version"] == "2.0.0"
+
+
+def test_client_stored_and_authority_are_overwritten(principal):
+    """Data §2.4.8: the LRS MUST overwrite stored; §2.4.9: SHOULD overwrite authority."""
+    document = builders.statement(
+        stored="2001-01-01T00:00:00Z", authority=builders.agent("impostor")
+    )
+    (statement_id,) = store(principal, document)
+    stored = fetch(principal, statement_id)
+    assert stored["stored"] != "2001-01-01T00:00:00Z"
+    assert stored["authority"] == principal.authority
+
+
+def test_peer_lrs_keeps_the_submitted_authority(credential):
+    """Data §2.4.9: the LRS MAY keep a submitted authority with a strong trust relationship
+    (an allowlisted peer LRS)."""
+    peer = principal_for(credential, kind="peer")
+    original = builders.agent("origin-lrs")
+    (statement_id,) = store(peer, builders.statement(authority=original))
+    assert fetch(peer, statement_id)["authority"] == original
+
+
+def test_resending_the_same_statement_is_a_no_op(principal):
+    """Communication §2.1.1: a statement with a known id that matches changes nothing."""
+    document = builders.statement()
+    store(principal, document)
+    first = fetch(principal, document["id"])
+    assert store(principal, document) == [document["id"]]
+    assert fetch(principal, document["id"]) == first
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM statements WHERE statement_id = %s", [document["id"]])
+        assert cursor.fetchone()[0] == 1
+
+
+def test_same_id_with_different_content_is_a_conflict_and_stores_nothing(principal):
+    """Communication §2.1.1: SHOULD return 409 when they do not match; the batch is
+    rejected as a whole (§3.2.s3.b9)."""
+    document = builders.statement()
+    store(principal, document)
+    changed = dict(document, verb={"id": "http://adlnet.gov/expapi/verbs/attempted"})
+    bystander = builders.statement()
+    with pytest.raises(Conflict):
+        store(principal, bystander, changed)
+    assert fetch(principal, bystander["id"]) is None
+    assert fetch(principal, document["id"])["verb"]["id"] == builders.EXPERIENCED
+
+
+def test_ids_are_per_tenant(db):
+    one, two = principal_for(CredentialFactory()), principal_for(CredentialFactory())
+    document = builders.statement()
+    store(one, document)
+    store(two, dict(document, verb={"id": "http://adlnet.gov/expapi/verbs/attempted"}))
+    assert fetch(two, document["id"])["verb"]["id"].endswith("attempted")
+
+
+def test_voiding_hides_the_target_which_stays_fetchable_by_voided_statement_id(principal):
+    """Data §2.3.2 and Communication §2.1.4."""
+    target = builders.statement()
+    store(principal, target)
+    store(principal, builders.voiding(target["id"]))
+    assert fetch(principal, target["id"]) is None
+    assert fetch(principal, target["id"], voided=True)["id"] == target["id"]
+
+
+def test_a_voiding_statement_cannot_be_voided(principal):
+    """Data §2.3.2: any statement that voids another cannot itself be voided."""
+    target = builders.statement()
+    void = builders.voiding(target["id"])
+    store(principal, target, void)
+    with pytest.raises(BadRequest, match="cannot be voided"):
+        store(principal, builders.voiding(void["id"]))
+    other = builders.voiding(target["id"])
+    with pytest.raises(BadRequest, match="cannot be voided"):
+        store(principal, other, builders.voiding(other["id"]))
+    assert fetch(principal, void["id"])["id"] == void["id"]
+
+
+def test_a_target_arriving_after_its_voiding_statement_is_stored_voided(principal):
+    """Data §2.3.2: not rejected for a missing target; the target, when it comes, is
+    voided (the LRS contains a voiding statement referring to it)."""
+    target = builders.statement()
+    store(principal, builders.voiding(target["id"]))
+    store(principal, target)
+    assert fetch(principal, target["id"]) is None
+    assert fetch(principal, target["id"], voided=True) is not None
+
+
+def test_voiding_and_target_in_one_batch(principal):
+    target = builders.statement()
+    store(principal, target, builders.voiding(target["id"]))
+    assert fetch(principal, target["id"]) is None
+
+
+def test_two_concurrent_writers_of_one_id_cannot_both_store_it():
+    """Race-safety on two real connections: the registry's primary key orders them."""
+    principal = principal_for(CredentialFactory())
+    documents = [builders.statement(), builders.statement()]
+    documents[1]["id"] = documents[0]["id"]
+    documents[1]["verb"] = {"id": "http://adlnet.gov/expapi/verbs/attempted"}
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def write(document):
+        try:
+            barrier.wait()
+            store(principal, document)
+            outcomes.append("stored")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(d,)) for d in documents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["conflict", "stored"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM statements WHERE statement_id = %s", [documents[0]["id"]]
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+def test_concurrent_batches_sharing_ids_do_not_deadlock():
+    """Ids are claimed in sorted order, so overlapping batches queue, never deadlock."""
+    principal = principal_for(CredentialFactory())
+    shared = [builders.statement() for _ in range(20)]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def write(batch):
+        try:
+            barrier.wait()
+            store(principal, *batch)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=write, args=(shared,)),
+        threading.Thread(target=write, args=(list(reversed(shared)),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+
+
+def test_consistent_through_never_passes_an_open_writer():
+    """Communication §2.1.3: every statement stored before the header's time is available.
+    A writer still in flight holds the value at or before its stored time."""
+    principal = principal_for(CredentialFactory())
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            stored = writer_begin(cursor)
+        before_commit = watermark_read().consistent_through
+        assert before_commit <= stored
+        other.rollback()
+        after = watermark_read().consistent_through
+        assert after > stored
+    finally:
+        other.close()
+    (statement_id,) = store(principal, builders.statement())
+    found = selectors.statement_get(
+        tenant_id=principal.tenant_id, statement_id=statement_id, voided=False
+    )
+    assert found.stored <= watermark_read().consistent_through
+
+
+def test_stored_rows_land_in_the_current_months_partition(principal):
+    (statement_id,) = store(principal, builders.statement())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tableoid::regclass::text, stored FROM statements WHERE statement_id = %s",
+            [statement_id],
+        )
+        table, stored = cursor.fetchone()
+    assert table.startswith(f"statements_y{stored.year:04d}m{stored.month:02d}_h")
+    assert abs(stored - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+
+
+def test_a_batch_with_a_known_id_stores_its_new_statements_with_their_own_stored(principal):
+    """A batch that must be retried on another path (a re-sent id) is prepared afresh:
+    a new statement's timestamp is the stored time it actually got (Data §2.4.7)."""
+    first = builders.statement()
+    store(principal, first)
+    new = builders.statement()
+    assert store(principal, first, new) == [first["id"], new["id"]]
+    stored = fetch(principal, new["id"])
+    assert stored["timestamp"] == stored["stored"]
