@@ -245,8 +245,15 @@ def overlapping_writers(server, authorization, generator, requests_per_writer: i
 
 
 def fill(principal, generator, target_rows: int, samples: dict) -> float:
-    """Bulk-load statements with their own timestamps as stored (several months), through
-    the service's own row encoding, plus their registry rows. Returns rows/s."""
+    """Bulk-load statements through the service's own row encoding, plus their registry
+    rows. Returns rows/s.
+
+    ``stored`` follows an arrival clock that runs once through the generator's 90-day
+    window over the rows loaded here, so rows land in ``stored`` order as they do in
+    service (the LRS stamps ``stored`` on arrival) and spread over several monthly
+    partitions. Stamping ``stored`` from each statement's own ``timestamp`` instead would
+    scatter every learner's recent statements over the whole heap: a layout no LRS has,
+    which measures the disk rather than the service."""
     from django.db import connection, transaction
 
     from statements.services import statement_prepare, statements_copy
@@ -258,14 +265,17 @@ def fill(principal, generator, target_rows: int, samples: dict) -> float:
         )
         have = cursor.fetchone()[0]
     missing = target_rows - have
+    window_end = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    window = dt.timedelta(days=90)
+    step = window / max(missing, 1)
     chunk = 10_000
     started = time.perf_counter()
     loaded = 0
     while loaded < missing:
         size = min(chunk, missing - loaded)
         prepared = []
-        for document in generator.statements(size):
-            stored = dt.datetime.fromisoformat(document["timestamp"])
+        for offset, document in enumerate(generator.statements(size)):
+            stored = window_end - window + step * (loaded + offset)
             prepared.append(
                 statement_prepare(
                     validate_statement(document, v2=True),

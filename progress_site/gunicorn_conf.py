@@ -1,5 +1,6 @@
 """gunicorn settings for the progress-api role, read from the environment."""
 
+import gc
 import os
 
 from prometheus_client import multiprocess
@@ -26,6 +27,14 @@ def on_starting(server):
         for name in os.listdir(directory):
             if name.endswith(".db"):
                 os.remove(os.path.join(directory, name))
+
+
+def pre_fork(server, worker):
+    # Everything loaded so far (Django, the app, settings) lives as long as the process.
+    # Frozen, the cyclic collector stops re-scanning it on every full collection, which
+    # otherwise lands in whichever request allocates at the time (parsing a large batch),
+    # and workers keep sharing those pages with the master instead of copying them.
+    gc.freeze()
 
 
 def child_exit(server, worker):
