@@ -38,6 +38,13 @@ def render(results: dict) -> str:
         f"{writers['requests']} requests: {writers['errors_5xx']} 5xx, "
         f"{writers['deadlocks']} deadlocks (p99 {writers['p99_ms']} ms).",
     ]
+    upkeep = results.get("definitions")
+    if upkeep:
+        lines.append(
+            f"Batch-100 POST keeping Activity definitions and Agent names current (`define`): "
+            f"{upkeep['with_define_per_s']:,} statements/s, against "
+            f"{upkeep['without_define_per_s']:,} without (ratio {upkeep['ratio']})."
+        )
     for rows, entry in results.get("sizes", {}).items():
         lines += [
             "",

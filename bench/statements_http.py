@@ -201,6 +201,32 @@ def post_throughput(server, authorization, generator, batch: int, statements: in
     }
 
 
+def definition_upkeep(server, authorization, tenant, generator, scale: float) -> dict:
+    """What keeping Activity definitions and Agent names current costs the write path:
+    batch-100 POSTs by a credential with ``define`` (the statements update them) against
+    one without (they do not), alternated so both see the same machine state."""
+    import base64
+
+    from tenants import services as tenancy
+
+    issued = tenancy.credential_create(
+        tenant=tenant, key="bench-no-define", scopes=["statements/write", "statements/read"]
+    )
+    plain = "Basic " + base64.b64encode(f"bench-no-define:{issued.secret}".encode()).decode()
+    defining = authorization
+    rates: dict[str, list[int]] = {"with_define": [], "without_define": []}
+    for name, authorization in (("with_define", defining), ("without_define", plain)) * 2:
+        entry = post_throughput(server, authorization, generator, 100, int(20_000 * scale), 4)
+        rates[name].append(entry["statements_per_s"])
+    with_define = statistics.mean(rates["with_define"])
+    without_define = statistics.mean(rates["without_define"])
+    return {
+        "with_define_per_s": round(with_define),
+        "without_define_per_s": round(without_define),
+        "ratio": round(with_define / without_define, 3),
+    }
+
+
 def put_latency(server, authorization, generator, count: int):
     import orjson
 
@@ -457,6 +483,8 @@ def main() -> None:
         copy_rate = results["copy_reference"]["rows_per_s"]
         for entry in results["post"]:
             entry["over_copy"] = round(entry["statements_per_s"] / copy_rate, 3)
+        log("definition upkeep")
+        results["definitions"] = definition_upkeep(server, authorization, tenant, generator, scale)
         log("PUT latency")
         results["put"] = put_latency(server, authorization, generator, int(2000 * scale))
         log("8 overlapping writers")

@@ -71,10 +71,6 @@ class MisdirectedRequest(XAPIError):
     status, code = 421, "wrong_region"
 
 
-class NotImplementedResource(XAPIError):
-    status, code = 501, "not_implemented"
-
-
 def error_body(status: int, code: str, message: str, *, path: str | None = None, extra=None):
     body = {"status": status, "error": code, "message": message}
     if path is not None:

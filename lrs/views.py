@@ -9,7 +9,7 @@ from rest_framework.versioning import BaseVersioning
 from rest_framework.views import APIView
 
 from lrs import alternate
-from lrs.errors import BadRequest, NotImplementedResource
+from lrs.errors import BadRequest
 from lrs.renderers import AlwaysJSON
 from lrs.versioning import HEADER, SUPPORTED, VersionError, XAPIVersion, negotiate
 
@@ -90,18 +90,3 @@ class AboutView(APIView):
                 "extensions": {"urn:progress-service:about:region": settings.PROGRESS_REGION},
             }
         )
-
-
-class UnavailableResourceView(XAPIView):
-    """An xAPI resource this deployment does not serve yet.
-
-    It authenticates and checks scopes exactly as the real resource will, then answers
-    501 Not Implemented: a client learns the truth instead of an empty success.
-    """
-
-    resource_name = ""
-
-    def _unavailable(self, request, *args, **kwargs):
-        raise NotImplementedResource(f"the {self.resource_name} resource is not served yet")
-
-    get = put = post = delete = _unavailable

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "lrs",
     "tenants",
     "statements",
+    "documents",
     "partitions",
     "attempts",
     "outbox",
@@ -197,6 +198,13 @@ PROGRESS_MAX_REQUEST_BYTES = env.int(
 )
 PROGRESS_MAX_ATTACHMENT_BYTES = env.int(
     "PROGRESS_MAX_ATTACHMENT_BYTES", default=32 * 1024 * 1024, minimum=1024
+)
+# Seconds a process remembers the Activity definitions and Agent names it wrote, so that
+# statements repeating them cost no SQL (statements.facts).
+PROGRESS_FACTS_CACHE_SECONDS = env.int("PROGRESS_FACTS_CACHE_SECONDS", default=60, minimum=0)
+# State and profile documents (Communication §2.2); larger ones are a 413.
+PROGRESS_MAX_DOCUMENT_BYTES = env.int(
+    "PROGRESS_MAX_DOCUMENT_BYTES", default=16 * 1024 * 1024, minimum=1024
 )
 # Django refuses bodies above this before our 413 check could run; keep them aligned.
 DATA_UPLOAD_MAX_MEMORY_SIZE = PROGRESS_MAX_REQUEST_BYTES

@@ -1,14 +1,19 @@
 """Test settings: the real services, on Redis databases of their own.
 
 The test run must not read or flush a developer's cache or steal tasks from the broker a
-`make run` is using at the same time, so both move to databases 14 and 15.
+`make run` is using at the same time, so both move to databases 14 and 15
+(``PROGRESS_TEST_REDIS_DB`` moves the pair).
 """
+
+import os
 
 from progress_site.settings import *  # noqa: F403
 from progress_site.settings import CACHES, REDIS_URL
 
-TEST_REDIS_CACHE_URL = REDIS_URL.rsplit("/", 1)[0] + "/14"
-TEST_CELERY_BROKER_URL = REDIS_URL.rsplit("/", 1)[0] + "/15"
+# Two test runs side by side (each with its own DATABASE_URL) each take their own pair.
+_REDIS_DB = int(os.environ.get("PROGRESS_TEST_REDIS_DB", "14"))
+TEST_REDIS_CACHE_URL = REDIS_URL.rsplit("/", 1)[0] + f"/{_REDIS_DB}"
+TEST_CELERY_BROKER_URL = REDIS_URL.rsplit("/", 1)[0] + f"/{_REDIS_DB + 1}"
 
 CACHES["default"]["LOCATION"] = TEST_REDIS_CACHE_URL
 CELERY_BROKER_URL = TEST_CELERY_BROKER_URL

@@ -4,6 +4,7 @@ from django.urls import include, path
 # /healthz, /readyz and /metrics are served by progress_site.views.ProcessEndpointsMiddleware.
 urlpatterns = [
     path("xapi/", include("statements.api.urls")),
+    path("xapi/", include("documents.api.urls")),
     path("xapi/", include("lrs.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import orjson
 from django.db import connections
 
 from statements.xapi.multipart import AttachmentPart
@@ -248,3 +249,64 @@ def attachments_get(*, tenant_id: int, sha2s: list[str], using: str = "default")
             AttachmentPart(sha2, content_type, bytes(content))
             for sha2, content_type, content in cursor.fetchall()
         ]
+
+
+# --- what statements told about Activities and Agents (statements.facts) -------------------
+
+
+def activity_definition_get(
+    *, tenant_id: int, activity_id: str, using: str = "default"
+) -> tuple[str, dt.datetime] | None:
+    """The canonical definition of an Activity as JSON text, and when it last changed."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT definition::text, updated FROM activity_definitions "
+            "WHERE tenant_id = %s AND activity_id = %s",
+            [tenant_id, activity_id],
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def activity_definitions_get(
+    *, tenant_id: int, activity_ids: list[str], using: str = "default"
+) -> dict[str, dict]:
+    """Canonical definitions by Activity id, for the ids that have one."""
+    if not activity_ids:
+        return {}
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT activity_id, definition::text FROM activity_definitions "
+            "WHERE tenant_id = %s AND activity_id = ANY(%s)",
+            [tenant_id, activity_ids],
+        )
+        return {activity_id: orjson.loads(text) for activity_id, text in cursor.fetchall()}
+
+
+@dataclass(frozen=True, slots=True)
+class KnownAgent:
+    names: list[str]
+    mboxes: list[str]
+
+
+def known_agent_get(
+    *, tenant_id: int, ifi: str, mbox_sha1sum: str | None, using: str = "default"
+) -> KnownAgent:
+    """The names seen with an Agent identifier and, when it was asked for by
+    ``mbox_sha1sum``, the mboxes known to hash to it (with their names)."""
+    with connections[using].cursor() as cursor:
+        if mbox_sha1sum is None:
+            cursor.execute(
+                "SELECT names, NULL FROM known_agents WHERE tenant_id = %s AND ifi = %s",
+                [tenant_id, ifi],
+            )
+        else:
+            cursor.execute(
+                "SELECT names, NULL FROM known_agents WHERE tenant_id = %s AND ifi = %s "
+                "UNION ALL "
+                "SELECT names, mbox FROM known_agents WHERE tenant_id = %s AND mbox_sha1sum = %s",
+                [tenant_id, ifi, tenant_id, mbox_sha1sum],
+            )
+        rows = cursor.fetchall()
+    names = list(dict.fromkeys(name for row in rows for name in row[0]))
+    return KnownAgent(names=names, mboxes=[row[1] for row in rows if row[1]])

@@ -21,7 +21,10 @@ stores them in one transaction:
 5. Rows go in with binary COPY, the fastest path PostgreSQL has (ARCHITECTURE.md §4). A
    small batch without voiding or attachments instead claims its ids and inserts its rows
    in one statement: COPY costs two round trips of its own, which dominate a batch of one.
-6. After commit: the tenant's query cache generation is bumped and, with replicas, the
+6. In the same transaction, the Activity definitions and Agent names the new statements
+   carry are merged into what the Activities and Agents resources serve (``facts``),
+   skipped when this process already wrote them.
+7. After commit: the tenant's query cache generation is bumped and, with replicas, the
    credential's write position remembered for read-your-writes.
 """
 
@@ -48,6 +51,7 @@ from statements.consistency import (
     format_timestamp,
     writer_begin,
 )
+from statements.facts import facts_applied, facts_sql
 from statements.xapi.equivalence import equivalent
 from statements.xapi.lookups import Lookups, extract_lookups
 from statements.xapi.multipart import AttachmentPart
@@ -208,7 +212,10 @@ def _store_in_transaction(principal, statements, v2, received, attachments) -> l
                 if attachments:
                     _store_attachments(cursor, tenant_id, fresh, attachments)
         if fresh:
-            transaction.on_commit(lambda: _after_write(principal))
+            queries, marks = facts_sql(principal, (p.statement for p in fresh))
+            for sql, params in queries:
+                cursor.execute(sql, params)
+            transaction.on_commit(lambda: _after_write(principal, marks))
     return [p.statement_id for p in prepared]
 
 
@@ -234,8 +241,9 @@ def _store_in_two_round_trips(principal, statements, v2, received) -> list[str] 
             raw.nextset()
             stored = raw.fetchone()[1]
             prepared = _prepare_all(principal, statements, v2, received, stored)
+            queries, marks = facts_sql(principal, (p.statement for p in prepared))
             try:
-                _claim_and_insert(cursor, tenant_id, stored, prepared, commit=True)
+                _claim_and_insert(cursor, tenant_id, stored, prepared, commit=True, then=queries)
             except _KnownId:
                 raw.execute("ROLLBACK")
                 return None
@@ -243,7 +251,7 @@ def _store_in_two_round_trips(principal, statements, v2, received) -> list[str] 
             if connection.connection.info.transaction_status != 0:  # not idle: roll back
                 raw.execute("ROLLBACK")
             raise
-    _after_write(principal)
+    _after_write(principal, marks)
     return [p.statement_id for p in prepared]
 
 
@@ -267,14 +275,21 @@ def _small(statements: list[dict], attachments) -> bool:
 
 
 def _claim_and_insert(
-    cursor, tenant_id: int, stored, prepared: list[PreparedStatement], *, commit: bool = False
+    cursor,
+    tenant_id: int,
+    stored,
+    prepared: list[PreparedStatement],
+    *,
+    commit: bool = False,
+    then: list[tuple[str, list]] = (),
 ):
     """One statement: claim the ids (sorted), insert the rows of those claimed, voided when
     an earlier voiding statement targets them; returns the statements inserted. Known ids
     are then checked as usual.
 
-    With ``commit`` the same round trip commits, and an id already registered raises
-    ``_KnownId`` instead (the raise aborts the transaction before COMMIT is reached).
+    With ``commit`` the same round trip runs the ``then`` statements and commits, and an id
+    already registered raises ``_KnownId`` instead (the raise aborts the transaction before
+    the rest is reached).
     """
     records = orjson.dumps(
         [
@@ -324,10 +339,14 @@ def _claim_and_insert(
         # CASE, not OR: SQL does not promise to evaluate OR's operands in order.
         sql += (
             "SELECT CASE WHEN (SELECT count(*) FROM inserted) = %s THEN true "
-            f"ELSE progress_raise('{_KNOWN_ID_MESSAGE}') END; COMMIT"
+            f"ELSE progress_raise('{_KNOWN_ID_MESSAGE}') END;"
         )
+        params.append(len(prepared))
+        for then_sql, then_params in then:
+            sql += then_sql + ";"
+            params.extend(then_params)
         try:
-            cursor.execute(sql, [*params, len(prepared)])
+            cursor.execute(sql + " COMMIT", params)
         except DatabaseError as exc:
             if _KNOWN_ID_MESSAGE in str(exc):
                 raise _KnownId from None
@@ -504,8 +523,9 @@ def _store_attachments(cursor, tenant_id, fresh, attachments: dict[str, Attachme
         )
 
 
-def _after_write(principal: Principal) -> None:
+def _after_write(principal: Principal, marks=()) -> None:
     """After commit; the write stands whatever happens here, so nothing here may fail it."""
+    facts_applied(marks)
     query_cache_invalidate(principal.tenant_id)
     if settings.READ_REPLICA_ALIASES:
         try:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
 
+from progress_site.ttlcache import TTLCache
 from tenants.models import Credential
 
 
@@ -31,43 +29,7 @@ class CredentialRecord:
     tenant_region: str
 
 
-class _TTLCache:
-    """A small thread-safe LRU whose entries expire after ``ttl`` seconds.
-
-    Caches misses too (value ``None``), so requests with random keys cost one query per
-    key per TTL rather than one per request.
-    """
-
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self._entries: OrderedDict[str, tuple[float, CredentialRecord | None]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max = max_entries
-
-    def get(self, key: str) -> tuple[bool, CredentialRecord | None]:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry[0] < time.monotonic():
-                return False, None
-            self._entries.move_to_end(key)
-            return True, entry[1]
-
-    def put(self, key: str, value: CredentialRecord | None, ttl: float) -> None:
-        with self._lock:
-            self._entries[key] = (time.monotonic() + ttl, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-
-    def discard(self, key: str) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-_cache = _TTLCache()
+_cache: TTLCache[CredentialRecord | None] = TTLCache()
 
 
 def credential_record_load(key: str) -> CredentialRecord | None:

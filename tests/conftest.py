@@ -3,6 +3,7 @@ import base64
 import pytest
 from django.test import Client
 
+from statements.facts import facts_forget
 from tenants.selectors import credential_cache_clear
 from tests.factories import DEFAULT_SECRET, CredentialFactory
 
@@ -30,6 +31,15 @@ def _fresh_credential_cache():
     credential_cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_facts_cache():
+    """What a process remembers having written to activity_definitions and known_agents
+    would outlive a test's rolled-back rows."""
+    facts_forget()
+    yield
+    facts_forget()
+
+
 @pytest.fixture
 def credential(db):
     return CredentialFactory()
@@ -51,6 +61,18 @@ class XAPIClient:
 
     def get(self, path: str, **extra):
         return self.request("get", path, **extra)
+
+
+@pytest.fixture
+def support(db):
+    """A Django test client logged in as a member of the read-only support-staff group."""
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user("support", "s@example.org", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="support-staff"))
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture

@@ -6,13 +6,11 @@ naming the parameter, so the view stays orchestration only.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-
 import orjson
 from django.conf import settings
 
 from lrs.errors import BadRequest
+from lrs.params import boolean_param, iri_param, timestamp_param, uuid_param
 from statements.consistency import format_timestamp
 from statements.xapi.errors import StatementError
 from statements.xapi.ifi import ifi_key
@@ -38,50 +36,10 @@ GET_PARAMETERS = {
 # §2.1.3: with statementId or voidedStatementId only these may accompany it.
 SINGLE_PARAMETERS = {"statementId", "voidedStatementId", "attachments", "format"}
 FORMATS = ("exact", "ids", "canonical")
-_UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
 
 
 def statement_error(exc: StatementError) -> BadRequest:
     return BadRequest(exc.message, path=exc.path or None)
-
-
-def uuid_param(value: str, name: str) -> str:
-    if not _UUID_RE.match(value):
-        raise BadRequest(f"{name} must be a UUID", path=name)
-    return value.lower()
-
-
-def boolean_param(params, name: str) -> bool:
-    value = params.get(name)
-    if value is None:
-        return False
-    if value not in ("true", "false"):
-        raise BadRequest(f"{name} must be true or false", path=name)
-    return value == "true"
-
-
-def timestamp_param(params, name: str) -> dt.datetime | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    # An unencoded "+" in an offset arrives as a space: "...T10:00:00 01:00".
-    candidates = [value]
-    head, space, tail = value.rpartition(" ")
-    if space and head:
-        candidates.append(f"{head}+{tail}")
-    for candidate in candidates:
-        try:
-            parsed = dt.datetime.fromisoformat(candidate)
-            break
-        except ValueError:
-            continue
-    else:
-        raise BadRequest(f"{name} must be an ISO 8601 timestamp", path=name)
-    if parsed.tzinfo is None:
-        raise BadRequest(f"{name} must have a time zone", path=name)
-    return parsed
 
 
 def query_spec(params, v2: bool) -> dict:
@@ -101,10 +59,7 @@ def query_spec(params, v2: bool) -> dict:
             )
     for name in ("verb", "activity"):
         if name in params:
-            value = params[name]
-            if ":" not in value or any(c.isspace() for c in value):
-                raise BadRequest(f"{name} must be an IRI", path=name)
-            spec[name] = value
+            spec[name] = iri_param(params[name], name)
     if "registration" in params:
         spec["registration"] = uuid_param(params["registration"], "registration")
     for name in ("related_activities", "related_agents", "ascending", "attachments"):

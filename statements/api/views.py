@@ -26,6 +26,7 @@ from statements.api.params import statement_error
 from statements.consistency import format_timestamp, read_alias, watermark
 from statements.cursor import Cursor, CursorError, cursor_decode, cursor_encode
 from statements.xapi import formats, multipart, signature
+from statements.xapi.definitions import statement_activity_ids
 from statements.xapi.errors import StatementError
 from statements.xapi.ifi import ifi_key
 from statements.xapi.validate import validate_statement, validate_statements
@@ -213,7 +214,8 @@ class StatementsView(XAPIView):
         )
         if found is None:
             raise NotFound(f"no statement {statement_id}")
-        body = self._render(found.payload.encode(), request, output_format)
+        definitions = self._definitions(request, [found], output_format, alias)
+        body = self._render(found.payload.encode(), request, output_format, definitions)
         headers["Last-Modified"] = http_date(found.stored.timestamp())
         return self._respond(request, body, attachments, [found], headers)
 
@@ -264,15 +266,36 @@ class StatementsView(XAPIView):
                 cursor=Cursor(spec, format_timestamp(last.stored), last.statement_id),
             )
             more = f"{request.path}?more={quote(token)}"
+        definitions = self._definitions(request, page.statements, spec["format"], alias)
         rendered = [
-            self._render(s.payload.encode(), request, spec["format"]) for s in page.statements
+            self._render(s.payload.encode(), request, spec["format"], definitions)
+            for s in page.statements
         ]
         body = b'{"statements":[' + b",".join(rendered) + b'],"more":' + orjson.dumps(more) + b"}"
         if not attachments:
             query_cache.query_cache_put(principal.tenant_id, material, generation, body)
         return self._respond(request, body, attachments, page.statements, headers)
 
-    def _render(self, payload: bytes, request, output_format: str) -> bytes:
+    def _definitions(self, request, found, output_format: str, alias: str) -> dict | None:
+        """For ``canonical``: the LRS's definitions of the Activities on the page
+        (Communication §2.1.3, format: "populated with the canonical definition of the
+        Activity Objects ... as determined by the LRS")."""
+        if output_format != "canonical":
+            return None
+        ids = sorted(
+            {
+                activity_id
+                for stored in found
+                for activity_id in statement_activity_ids(orjson.loads(stored.payload))
+            }
+        )
+        return selectors.activity_definitions_get(
+            tenant_id=request.user.tenant_id, activity_ids=ids, using=alias
+        )
+
+    def _render(
+        self, payload: bytes, request, output_format: str, definitions: dict | None = None
+    ) -> bytes:
         """A stored statement as this reader asked for it (format, version)."""
         v2 = request.version.is_2_0
         needs_downgrade = not v2 and any(marker in payload for marker in _TWO_ZERO_ONLY)
@@ -283,7 +306,7 @@ class StatementsView(XAPIView):
             statement = formats.format_ids(statement)
         elif output_format == "canonical":
             languages = formats.parse_accept_language(request.headers.get("Accept-Language"))
-            statement = formats.format_canonical(statement, languages)
+            statement = formats.format_canonical(statement, languages, definitions)
         if not v2:
             statement = formats.for_reader(statement, v2=False)
         return orjson.dumps(statement)

@@ -44,7 +44,9 @@ def test_every_response_carries_the_latest_patch_version_header(credential, path
     """§3.3.s3.b1/b2: the LRS includes X-Experience-API-Version, set to the latest patch
     version, in every response."""
     response = XAPIClient(credential, version=sent).get(path)
-    assert response.status_code not in (400, 401, 403), response.content
+    # Whatever the status (a resource missing required parameters answers 400), the
+    # header is there.
+    assert response.status_code not in (401, 403), response.content
     assert response["X-Experience-API-Version"] == answered
 
 

@@ -2,8 +2,6 @@
 
 import orjson
 import pytest
-from django.contrib.auth.models import Group, User
-from django.test import Client
 
 from statements import services
 from statements.xapi.validate import validate_statement
@@ -12,15 +10,6 @@ from tests.statements import builders
 from tests.statements.test_store import principal_for
 
 URL = "/admin/statements/statementrecord/"
-
-
-@pytest.fixture
-def support(db):
-    user = User.objects.create_user("support", "s@example.org", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="support-staff"))
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ ALLOWED = "past the gate"
 
 def passed_gate(response) -> bool:
     """Authenticated and authorized: whatever the resource answers next (200, a 400 for
-    missing parameters, 501 for a resource not served yet), it is not a refusal."""
+    missing parameters, a 404 for a document not there), it is not a refusal."""
     return response.status_code not in (401, 403, 421)
 
 

@@ -1,0 +1,219 @@
+"""The document resources: State, Activity Profile and Agent Profile (Communication
+§2.2-2.7), one base view and three key shapes.
+
+Thin: parse and check parameters, call ``documents.services`` or ``documents.selectors``,
+render. Documents go out byte for byte with the Content-Type they came in with, a quoted
+ETag (the SHA-1 of the bytes, §3.1.s4.b1-b4) and Last-Modified (§2.2.s6).
+"""
+
+from __future__ import annotations
+
+import orjson
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.http import http_date
+
+from documents import selectors, services
+from documents.keys import (
+    DocumentScope,
+    activity_profile_scope,
+    agent_profile_scope,
+    etag_of,
+    state_scope,
+)
+from documents.preconditions import preconditions_from_headers
+from lrs.errors import BadRequest, NotFound, PayloadTooLarge
+from lrs.params import agent_param, iri_param, timestamp_param, uuid_param
+from lrs.views import XAPIView
+from statements.consistency import read_alias
+from statements.xapi.ifi import ifi_key
+from tenants import scopes
+
+_NO_WAL_FLOOR = "0/0"
+
+
+class DocumentView(XAPIView):
+    """What the three resources share; subclasses say how a request names its scope."""
+
+    id_param = ""
+    scope_params: frozenset[str] = frozenset()
+    multiple_delete = False
+    # xAPI 1.0.3 binds the "no precondition on PUT over a document" 409 to the Profile
+    # resources only; 2.0 to every document resource (documents.preconditions).
+    put_needs_precondition_v1 = True
+
+    def scope_of(self, query) -> tuple[DocumentScope, dict | None]:
+        raise NotImplementedError
+
+    # --- parameters -------------------------------------------------------------------
+
+    def _query(self, request, extra: set[str]):
+        query = request.query_params
+        allowed = self.scope_params | extra
+        for name in query:
+            if name not in allowed:
+                raise BadRequest(f"parameter {name!r} is not recognised here", path=name)
+            if len(query.getlist(name)) > 1:
+                raise BadRequest(f"parameter {name!r} is given more than once", path=name)
+        return query
+
+    def _document_id(self, query, *, required: bool) -> str | None:
+        value = query.get(self.id_param)
+        if value is None:
+            if required:
+                raise BadRequest(f"{self.id_param} is required", path=self.id_param)
+            return None
+        if not value:
+            raise BadRequest(f"{self.id_param} must not be empty", path=self.id_param)
+        return value
+
+    def _content(self, request) -> tuple[bytes, str]:
+        limit = settings.PROGRESS_MAX_DOCUMENT_BYTES
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > limit:
+            raise PayloadTooLarge(f"a document may hold at most {limit} bytes")
+        content = request.body
+        if len(content) > limit:
+            raise PayloadTooLarge(f"a document may hold at most {limit} bytes")
+        content_type = request.META.get("CONTENT_TYPE") or "application/octet-stream"
+        return content, content_type
+
+    def _target(self, query, *, document_id: str) -> services.DocumentTarget:
+        scope, agent = self.scope_of(query)
+        return services.DocumentTarget(scope=scope, document_id=document_id, agent=agent)
+
+    # --- handlers ---------------------------------------------------------------------
+
+    def get(self, request):
+        query = self._query(request, {self.id_param, "since"})
+        scope, _ = self.scope_of(query)
+        principal = request.user
+        alias = read_alias(credential_id=principal.credential_id, floor_lsn=_NO_WAL_FLOOR)
+        document_id = self._document_id(query, required=False)
+        if document_id is not None:
+            if "since" in query:
+                raise BadRequest(f"since lists ids; it does not go with {self.id_param}")
+            found = selectors.document_get(
+                tenant_id=principal.tenant_id, scope=scope, document_id=document_id, using=alias
+            )
+            if found is None:
+                raise NotFound(f"no document {document_id!r} here")
+            response = HttpResponse(found.content, content_type=found.content_type)
+            response["ETag"] = f'"{found.etag}"'
+            response["Last-Modified"] = http_date(found.updated.timestamp())
+            return response
+        ids, last_modified = selectors.document_ids(
+            tenant_id=principal.tenant_id,
+            scope=scope,
+            since=timestamp_param(query, "since"),
+            using=alias,
+        )
+        body = orjson.dumps(ids)
+        response = HttpResponse(body, content_type="application/json")
+        response["ETag"] = f'"{etag_of(body)}"'
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified.timestamp())
+        return response
+
+    def put(self, request):
+        """Store the document, replacing any (§2.3.s3, §2.6.s3, §2.7.s3); 204 with its ETag."""
+        put_needs_precondition = request.version.is_2_0 or self.put_needs_precondition_v1
+        return self._write(
+            request, services.document_put, put_needs_precondition=put_needs_precondition
+        )
+
+    def post(self, request):
+        """Create the document or merge JSON into it (§2.2.s7); 204 with its ETag."""
+        return self._write(request, services.document_post)
+
+    def _write(self, request, store, **options):
+        query = self._query(request, {self.id_param})
+        target = self._target(query, document_id=self._document_id(query, required=True))
+        content, content_type = self._content(request)
+        etag = store(
+            tenant_id=request.user.tenant_id,
+            credential_id=request.user.credential_id,
+            target=target,
+            content=content,
+            content_type=content_type,
+            preconditions=preconditions_from_headers(request.headers),
+            **options,
+        )
+        response = HttpResponse(status=204)
+        response["ETag"] = f'"{etag}"'
+        return response
+
+    def delete(self, request):
+        query = self._query(request, {self.id_param})
+        document_id = self._document_id(query, required=not self.multiple_delete)
+        principal = request.user
+        if document_id is None:
+            scope, _ = self.scope_of(query)
+            services.documents_delete(
+                tenant_id=principal.tenant_id, credential_id=principal.credential_id, scope=scope
+            )
+        else:
+            services.document_delete(
+                tenant_id=principal.tenant_id,
+                credential_id=principal.credential_id,
+                target=self._target(query, document_id=document_id),
+                preconditions=preconditions_from_headers(request.headers),
+            )
+        return HttpResponse(status=204)
+
+
+def _required(query, name: str) -> str:
+    value = query.get(name)
+    if value is None:
+        raise BadRequest(f"{name} is required", path=name)
+    return value
+
+
+def _agent(query) -> tuple[str, dict]:
+    # "The agent parameter is an Agent Object and not a Group" (§2.6.s3); the same Agent
+    # is what a State belongs to (§2.3.s3).
+    agent = agent_param(_required(query, "agent"), allow_group=False)
+    return ifi_key(agent), agent
+
+
+class StateView(DocumentView):
+    """/xapi/activities/state (Communication §2.3)."""
+
+    read_scopes = write_scopes = (scopes.STATE,)
+    id_param = "stateId"
+    scope_params = frozenset({"activityId", "agent", "registration"})
+    multiple_delete = True
+    # §3.1.s3: "The State Resource will permit PUT, POST and DELETE requests without
+    # concurrency headers" in 1.0.3.
+    put_needs_precondition_v1 = False
+
+    def scope_of(self, query):
+        activity_id = iri_param(_required(query, "activityId"), "activityId")
+        agent_ifi, agent = _agent(query)
+        registration = query.get("registration")
+        if registration is not None:
+            registration = uuid_param(registration, "registration")
+        return state_scope(activity_id, agent_ifi, registration), agent
+
+
+class ActivityProfileView(DocumentView):
+    """/xapi/activities/profile (Communication §2.7)."""
+
+    read_scopes = write_scopes = (scopes.PROFILE,)
+    id_param = "profileId"
+    scope_params = frozenset({"activityId"})
+
+    def scope_of(self, query):
+        return activity_profile_scope(iri_param(_required(query, "activityId"), "activityId")), None
+
+
+class AgentProfileView(DocumentView):
+    """/xapi/agents/profile (Communication §2.6)."""
+
+    read_scopes = write_scopes = (scopes.PROFILE,)
+    id_param = "profileId"
+    scope_params = frozenset({"agent"})
+
+    def scope_of(self, query):
+        agent_ifi, agent = _agent(query)
+        return agent_profile_scope(agent_ifi), agent

@@ -1,0 +1,49 @@
+"""Reading documents: one by its id, or the ids of a scope changed since a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from documents.keys import DocumentScope, document_key
+from documents.models import Document
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    content: bytes
+    content_type: str
+    etag: str
+    updated: dt.datetime
+
+
+def document_get(
+    *, tenant_id: int, scope: DocumentScope, document_id: str, using: str = "default"
+) -> StoredDocument | None:
+    row = (
+        Document.objects.using(using)
+        .filter(tenant_id=tenant_id, scope_key=scope.key, document_key=document_key(document_id))
+        .values_list("content", "content_type", "etag", "updated")
+        .first()
+    )
+    if row is None:
+        return None
+    content, content_type, etag, updated = row
+    return StoredDocument(bytes(content), content_type, etag, updated)
+
+
+def document_ids(
+    *,
+    tenant_id: int,
+    scope: DocumentScope,
+    since: dt.datetime | None = None,
+    using: str = "default",
+) -> tuple[list[str], dt.datetime | None]:
+    """The ids of the scope's documents updated strictly after ``since`` (Communication
+    §2.3.s4, §2.6.s4, §2.7.s4: "since ... (exclusive)"), oldest first, and when the newest
+    of them changed (None for none)."""
+    rows = Document.objects.using(using).filter(tenant_id=tenant_id, scope_key=scope.key)
+    if since is not None:
+        rows = rows.filter(updated__gt=since)
+    found = list(rows.order_by("updated", "document_id").values_list("document_id", "updated"))
+    return [document_id for document_id, _ in found], max((u for _, u in found), default=None)

@@ -1,0 +1,80 @@
+"""Query parameter parsers shared by the xAPI resources (Communication §2).
+
+Pure: each turns parameter text into a value or raises ``BadRequest`` naming the parameter
+(Data §2.2.s4.b4: parameters are validated as the same values in Statements).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from lrs.errors import BadRequest
+
+_UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+
+
+def iri_param(value: str, name: str) -> str:
+    """An IRI: a scheme (so a colon) and no whitespace (RFC 3987)."""
+    if ":" not in value or any(c.isspace() for c in value):
+        raise BadRequest(f"{name} must be an IRI", path=name)
+    return value
+
+
+def uuid_param(value: str, name: str) -> str:
+    if not _UUID_RE.match(value):
+        raise BadRequest(f"{name} must be a UUID", path=name)
+    return value.lower()
+
+
+def boolean_param(params, name: str) -> bool:
+    value = params.get(name)
+    if value is None:
+        return False
+    if value not in ("true", "false"):
+        raise BadRequest(f"{name} must be true or false", path=name)
+    return value == "true"
+
+
+def timestamp_param(params, name: str) -> dt.datetime | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    # An unencoded "+" in an offset arrives as a space: "...T10:00:00 01:00".
+    candidates = [value]
+    head, space, tail = value.rpartition(" ")
+    if space and head:
+        candidates.append(f"{head}+{tail}")
+    for candidate in candidates:
+        try:
+            parsed = dt.datetime.fromisoformat(candidate)
+            break
+        except ValueError:
+            continue
+    else:
+        raise BadRequest(f"{name} must be an ISO 8601 timestamp", path=name)
+    if parsed.tzinfo is None:
+        raise BadRequest(f"{name} must have a time zone", path=name)
+    return parsed
+
+
+def agent_param(value: str, name: str = "agent", *, allow_group: bool) -> dict:
+    """An Agent given as JSON, validated as in a Statement (Data §2.4.2); an identified
+    Group too when ``allow_group``. Returns the validated copy."""
+    # Imported here: the xAPI rules are pure but large, and most parameters never need them.
+    import orjson
+
+    from statements.xapi.errors import StatementError
+    from statements.xapi.validate import validate_agent
+
+    try:
+        agent = validate_agent(orjson.loads(value), v2=True, path=name)
+    except orjson.JSONDecodeError:
+        raise BadRequest(f"{name} must be an Agent as JSON", path=name) from None
+    except StatementError as exc:
+        raise BadRequest(exc.message, path=exc.path or name) from None
+    if agent.get("objectType") == "Group" and not allow_group:
+        raise BadRequest(f"{name} must be an Agent, not a Group", path=f"{name}.objectType")
+    return agent
