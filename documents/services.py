@@ -15,6 +15,7 @@ A failed check raises out of the transaction, so nothing is changed (§3.1.s4.b1
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -198,10 +199,29 @@ def _save(tenant_id, target: DocumentTarget, current, content: bytes, content_ty
     return etag
 
 
+def _int_or_raw(text: str):
+    # orjson writes integers up to 64 bits; a longer one keeps its text.
+    return int(text) if len(text) < 19 else orjson.Fragment(text)
+
+
+def _no_constant(text: str):
+    raise ValueError(f"{text} is not JSON")
+
+
 def _json_object(content: bytes, what: str) -> dict:
+    """The document as a JSON Object whose numbers keep their exact text.
+
+    A merge must not change the values it keeps: parsed into floats, a price of
+    ``0.1000000000000000055511`` or an integer past 64 bits would come back rounded. The
+    standard library parser hands every non-integer number, and long integers, over as
+    text, and orjson writes those fragments back as they were.
+    """
     try:
-        value = orjson.loads(content)
-    except orjson.JSONDecodeError:
+        value = json.loads(
+            content, parse_float=orjson.Fragment, parse_int=_int_or_raw,
+            parse_constant=_no_constant,
+        )  # fmt: skip
+    except (ValueError, UnicodeDecodeError):
         raise BadRequest(f"{what} is not valid JSON") from None
     if not isinstance(value, dict):
         raise BadRequest(f"{what} is not a JSON Object")

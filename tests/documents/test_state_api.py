@@ -7,6 +7,7 @@ version has its own test.
 
 import datetime as dt
 import hashlib
+import json
 import re
 from urllib.parse import urlencode
 
@@ -808,3 +809,29 @@ def test_alternate_request_syntax_is_refused_in_2_0(credential):
     response = alternate("PUT", fields)
     error_of(response, 400)
     assert Document.objects.count() == 0
+
+
+def test_post_merge_keeps_the_exact_numbers_of_both_documents(lrs):
+    """§2.2.s7.b3: the merged Object stored is a serialization of the existing Object with
+    the posted properties set; the values kept are the values sent, digit for digit."""
+    url = state_url("numbers")
+    stored = b'{"big": 123456789012345678901234567890, "price": 0.1000000000000000055511}'
+    assert put(lrs, url, stored).status_code == 204
+    posted = b'{"ratio": 1e400, "small": -7, "exact": 2.50}'
+    assert post(lrs, url, posted).status_code == 204
+    body = lrs.get(url).content
+    assert b"123456789012345678901234567890" in body
+    assert b"0.1000000000000000055511" in body
+    assert b"1e400" in body
+    assert b"2.50" in body
+    assert json.loads(body)["small"] == -7  # (orjson refuses 1e400)
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_post_of_a_non_json_constant_is_a_400(lrs, constant):
+    """§2.2.s8.b1: a document that cannot be parsed as a JSON Object (RFC 8259 has no NaN
+    or Infinity) is refused and nothing is stored."""
+    url = state_url("constants")
+    response = post(lrs, url, b'{"x": ' + constant + b"}")
+    error_of(response, 400)
+    assert lrs.get(url).status_code == 404
