@@ -8,6 +8,7 @@ the variable and says what was expected, instead of failing later on first use.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -78,6 +79,22 @@ class Env:
             raise ImproperlyConfigured(f"{name} must be >= {minimum}; got {number}")
         if maximum is not None and number > maximum:
             raise ImproperlyConfigured(f"{name} must be <= {maximum}; got {number}")
+        return number
+
+    def float(
+        self, name: str, default: object = REQUIRED, *, minimum: float | None = None
+    ) -> float:
+        value = self._raw(name, default)
+        if not isinstance(value, str):
+            return value  # type: ignore[return-value]
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise ImproperlyConfigured(f"{name} must be a number; got {value!r}")
+        if minimum is not None and number < minimum:
+            raise ImproperlyConfigured(f"{name} must be a number >= {minimum}; got {value!r}")
         return number
 
     def list(self, name: str, default: object = REQUIRED) -> list[str]:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tenants",
     "statements",
     "documents",
+    "ingest",
     "partitions",
     "attempts",
     "outbox",
@@ -163,6 +164,27 @@ CELERY_BROKER_URL = env.url(
 
 # --- NATS JetStream -----------------------------------------------------------------------
 NATS_SERVERS = env.url_list("NATS_URL", ("nats", "tls"), default=["nats://127.0.0.1:4222"])
+
+# --- progress-ingest (docs/ingest.md) ----------------------------------------------------
+PROGRESS_INGEST_STREAM = env.str("PROGRESS_INGEST_STREAM", default="PROGRESS_INGEST")
+PROGRESS_INGEST_SUBJECT_PREFIX = env.str(
+    "PROGRESS_INGEST_SUBJECT_PREFIX", default="progress.ingest"
+)
+PROGRESS_INGEST_CONSUMER = env.str("PROGRESS_INGEST_CONSUMER", default="progress-ingest")
+PROGRESS_DEADLETTER_STREAM = env.str("PROGRESS_DEADLETTER_STREAM", default="PROGRESS_DEADLETTER")
+PROGRESS_INGEST_DEADLETTER_SUBJECT = env.str(
+    "PROGRESS_INGEST_DEADLETTER_SUBJECT", default="progress.deadletter.ingest"
+)
+# Messages per fetch, and the longest a fetch waits to fill a batch (seconds).
+PROGRESS_INGEST_BATCH = env.int("PROGRESS_INGEST_BATCH", default=500, minimum=1, maximum=5000)
+PROGRESS_INGEST_MAX_WAIT = env.float("PROGRESS_INGEST_MAX_WAIT", default=0.2, minimum=0.01)
+# Longer than the slowest batch: a message not acked by then is delivered again.
+PROGRESS_INGEST_ACK_WAIT = env.float("PROGRESS_INGEST_ACK_WAIT", default=120.0, minimum=5.0)
+# Deliveries before JetStream gives a message up (it then stays in the stream, unacked).
+PROGRESS_INGEST_MAX_DELIVER = env.int("PROGRESS_INGEST_MAX_DELIVER", default=20, minimum=2)
+PROGRESS_INGEST_METRICS_PORT = env.int(
+    "PROGRESS_INGEST_METRICS_PORT", default=9108, minimum=0, maximum=65535
+)
 
 # --- Tenancy, residency and auth ----------------------------------------------------------
 PROGRESS_REGION = env.str("PROGRESS_REGION", default=_default("local"))

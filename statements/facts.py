@@ -62,6 +62,9 @@ WHERE NOT known_agents.names @> EXCLUDED.names
 """
 
 
+_NUL_ESCAPE = b"\\u0000"
+
+
 def may_define(principal: Principal) -> bool:
     return scopes.DEFINE in principal.scopes or scopes.ALL in principal.scopes
 
@@ -81,13 +84,15 @@ def facts_sql(
         key = f"d{tenant_id} {activity_id}"
         if ttl and _written.get(key) == (True, definition):
             continue
+        if _NUL_ESCAPE in orjson.dumps(definition):
+            continue  # jsonb cannot hold U+0000; the statement itself keeps it
         definitions.append({"activity_id": activity_id, "definition": definition})
         marks.append((key, definition))
     agents = []
     for ifi, facts in sorted(batch_agents(statements).items()):
         if not facts.names and facts.mbox is None:
             continue  # nothing to tell beyond the identifier itself
-        names = tuple(sorted(facts.names))
+        names = tuple(sorted(name for name in facts.names if "\x00" not in name))
         key = f"a{tenant_id} {ifi}"
         if ttl and _written.get(key) == (True, names):
             continue

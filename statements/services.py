@@ -123,16 +123,57 @@ def statement_prepare(
     raw = None
     if received is not None and _normalised(received, statement):
         raw = orjson.dumps(received).decode()
+    lookups = extract_lookups(statement)
+    _check_indexable(lookups)
     return PreparedStatement(
         statement_id=statement_id,
         stored=stored,
         statement=statement,
         payload=payload,
         raw=raw,
-        lookups=extract_lookups(statement),
+        lookups=lookups,
         timestamp=_parse_timestamp(statement["timestamp"], stored),
         version=statement["version"],
     )
+
+
+# PostgreSQL refuses a b-tree entry over about 2,700 bytes (a third of a page), and GIN
+# entries are limited alike. An identifier the filters index must fit, or the statement
+# could not be stored: refuse it with a 400 that names it instead of failing in the
+# database. No real IRI or account name comes near this.
+MAX_INDEXED_BYTES = 2000
+
+
+def _check_indexable(lookups: Lookups) -> None:
+    singles = (
+        (lookups.actor_ifi, "actor"),
+        (lookups.verb_id, "verb.id"),
+        (lookups.activity_id, "object.id"),
+        (lookups.authority_ifi, "authority"),
+    )
+    for value, path in singles:
+        if value is not None:
+            _check_identifier(value, path)
+    for values in (lookups.related_agents, lookups.related_activities):
+        for value in values:
+            _check_identifier(value, None)
+
+
+def _check_identifier(value: str, path: str | None) -> None:
+    where = "" if path else f": {value[:60]!r}..."
+    if _too_long(value):
+        raise BadRequest(_TOO_LONG + where, path=path)
+    if "\x00" in value:
+        # PostgreSQL text cannot hold U+0000 at all.
+        raise BadRequest("an identifier cannot contain the character U+0000" + where, path=path)
+
+
+_TOO_LONG = f"an identifier longer than {MAX_INDEXED_BYTES} bytes cannot be indexed"
+
+
+def _too_long(value: str) -> bool:
+    # A str of n characters is at most 4n bytes in UTF-8: most need no encoding.
+    return len(value) * 4 > MAX_INDEXED_BYTES and len(value.encode()) > MAX_INDEXED_BYTES
 
 
 def _normalised(received: dict, statement: dict) -> bool:
@@ -202,7 +243,7 @@ def _store_in_transaction(principal, statements, v2, received, attachments) -> l
     with transaction.atomic(), connection.cursor() as cursor:
         stored = writer_begin(cursor)
         prepared = _prepare_all(principal, statements, v2, received, stored)
-        if _small(statements, attachments):
+        if _small(statements, attachments) and not _has_nul(prepared):
             fresh = _claim_and_insert(cursor, tenant_id, stored, prepared)
         else:
             fresh, voided_earlier = _claim_ids(cursor, tenant_id, stored, prepared)
@@ -241,6 +282,9 @@ def _store_in_two_round_trips(principal, statements, v2, received) -> list[str] 
             raw.nextset()
             stored = raw.fetchone()[1]
             prepared = _prepare_all(principal, statements, v2, received, stored)
+            if _has_nul(prepared):
+                raw.execute("ROLLBACK")
+                return None
             queries, marks = facts_sql(principal, (p.statement for p in prepared))
             try:
                 _claim_and_insert(cursor, tenant_id, stored, prepared, commit=True, then=queries)
@@ -263,6 +307,13 @@ _RECORD_COLUMNS = (
     "agents text[], related_agents text[], related_activities text[], authority_ifi text, "
     "attachment_sha2 text[], payload text, raw text"
 )
+
+
+def _has_nul(prepared: list[PreparedStatement]) -> bool:
+    """Whether a statement holds the character U+0000, which JSON allows and jsonb does
+    not: the one-statement insert passes rows through jsonb, so such a batch takes the
+    COPY path, where the statement is text and keeps the escape as written."""
+    return any("\\u0000" in p.payload or (p.raw and "\\u0000" in p.raw) for p in prepared)
 
 
 def _small(statements: list[dict], attachments) -> bool:

@@ -33,6 +33,8 @@ def test_defaults_apply_when_absent_or_empty_and_are_returned_as_given():
     ("method", "value", "message"),
     [
         ("int", "eight", "must be an integer"),
+        ("float", "fast", "must be a number"),
+        ("float", "nan", "must be a number"),
         ("bool", "maybe", "must be a boolean"),
         ("mapping", "eu:https://x", "key=value pairs"),
         ("networks", "10.0.0.0/33", "CIDR networks"),
@@ -48,6 +50,13 @@ def test_integer_bounds_are_enforced():
         Env({"PROGRESS_STATEMENT_BUCKETS": "65"}).int("PROGRESS_STATEMENT_BUCKETS", maximum=64)
     with pytest.raises(ImproperlyConfigured, match=">= 1"):
         Env({"N": "0"}).int("N", minimum=1)
+
+
+def test_numbers_are_read_with_their_lower_bound():
+    assert Env({"WAIT": "0.25"}).float("WAIT", minimum=0.01) == 0.25
+    assert Env({}).float("WAIT", default=0.2) == 0.2
+    with pytest.raises(ImproperlyConfigured, match="WAIT must be a number >= 5"):
+        Env({"WAIT": "1.5"}).float("WAIT", minimum=5.0)
 
 
 @pytest.mark.parametrize(

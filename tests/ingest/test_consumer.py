@@ -1,0 +1,297 @@
+"""progress-ingest end to end: real NATS JetStream, real PostgreSQL, the real consumer.
+
+Each test gets streams of its own (unique names and subjects), so tests never see each
+other's messages, and deletes them afterwards. The consumer runs on its own event loop in a
+thread, as it runs in its own process in production; the test thread publishes and checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+import uuid
+
+import nats
+import orjson
+import psycopg
+import psycopg.conninfo
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from ingest import consumer as consumer_module
+from ingest.consumer import ConsumerSettings, IngestConsumer
+from ingest.contract import CREDENTIAL_HEADER, DETAIL_HEADER, REASON_HEADER, SUBJECT_HEADER
+from ingest.services import DatabaseUnavailable, ingest_caches_clear
+from tests.factories import CredentialFactory
+from tests.statements import builders
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_async(coroutine):
+    return asyncio.run(coroutine)
+
+
+@pytest.fixture
+def config(settings):
+    suffix = uuid.uuid4().hex[:10]
+    config = ConsumerSettings.from_django(
+        stream=f"TEST_INGEST_{suffix}",
+        subject_prefix=f"test{suffix}.ingest",
+        deadletter_stream=f"TEST_DEADLETTER_{suffix}",
+        deadletter_subject=f"test{suffix}.deadletter.ingest",
+        batch=50,
+        max_wait=0.1,
+        ack_wait=2.0,
+    )
+    settings.PROGRESS_INGEST_SUBJECT_PREFIX = config.subject_prefix
+    ingest_caches_clear()
+    yield config
+
+    async def cleanup():
+        nc = await nats.connect(servers=settings.NATS_SERVERS)
+        js = nc.jetstream()
+        for stream in (config.stream, config.deadletter_stream):
+            with contextlib.suppress(Exception):  # a test that failed early made none
+                await js.delete_stream(stream)
+        await nc.close()
+
+    run_async(cleanup())
+
+
+@pytest.fixture
+def producer(db):
+    return CredentialFactory(key="delivery-service")
+
+
+class Running:
+    """The consumer on its own loop in a thread; ``stop`` is SIGTERM's path."""
+
+    def __init__(self, config: ConsumerSettings):
+        self.consumer = IngestConsumer(config)
+        self.loop = asyncio.new_event_loop()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert self.consumer.ready.wait(20), f"the consumer did not start: {self.error!r}"
+
+    def _run(self):
+        try:
+            self.loop.run_until_complete(self.consumer.run())
+        except BaseException as exc:
+            self.error = exc
+
+    def stop(self, timeout: float = 30):
+        self.loop.call_soon_threadsafe(self.consumer.stop)
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the consumer did not stop"
+        if self.error:
+            raise self.error
+
+
+def publish(config, producer, bodies, *, headers=None, subject=None):
+    async def go():
+        nc = await nats.connect(servers=settings.NATS_SERVERS)
+        js = nc.jetstream()
+        for body in bodies:
+            data = body if isinstance(body, bytes) else orjson.dumps(body)
+            await js.publish(
+                subject or f"{config.subject_prefix}.{producer.tenant.slug}",
+                data,
+                headers={CREDENTIAL_HEADER: producer.key} if headers is None else headers,
+            )
+        await nc.close()
+
+    run_async(go())
+
+
+def consumer_state(config) -> tuple[int, int, int]:
+    """(pending, ack pending, messages left in the stream)."""
+
+    async def go():
+        nc = await nats.connect(servers=settings.NATS_SERVERS)
+        js = nc.jetstream()
+        info = await js.consumer_info(config.stream, config.durable)
+        stream = await js.stream_info(config.stream)
+        await nc.close()
+        return info.num_pending, info.num_ack_pending, stream.state.messages
+
+    return run_async(go())
+
+
+def dead_letters(config) -> list:
+    async def go():
+        nc = await nats.connect(servers=settings.NATS_SERVERS)
+        js = nc.jetstream()
+        subscription = await js.pull_subscribe(
+            f"{config.deadletter_subject.rsplit('.', 1)[0]}.>", stream=config.deadletter_stream
+        )
+        try:
+            messages = await subscription.fetch(100, timeout=1)
+        except Exception:
+            messages = []
+        out = [(m.data, dict(m.headers or {})) for m in messages]
+        await nc.close()
+        return out
+
+    return run_async(go())
+
+
+def stored_count(producer) -> int:
+    """Statements of the producer's tenant (statements is not a Django model, so a
+    transactional test's flush leaves other tests' rows there)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM statements WHERE tenant_id = %s",
+                       [producer.tenant_id])  # fmt: skip
+        return cursor.fetchone()[0]
+
+
+def wait_for(predicate, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_batch_is_stored_then_acked(config, producer):
+    bodies = [builders.statement() for _ in range(20)] + [[builders.statement()] * 1]
+    running = Running(config)
+    publish(config, producer, bodies)
+    wait_for(lambda: stored_count(producer) == 21, what="21 statements")
+    wait_for(lambda: consumer_state(config) == (0, 0, 0), what="all acked")
+    running.stop()
+
+
+def test_invalid_messages_are_dead_lettered_with_body_headers_and_reason(config, producer):
+    good = builders.statement()
+    running = Running(config)
+    publish(config, producer, [b"{broken", good])
+    publish(config, producer, [builders.statement()], headers={CREDENTIAL_HEADER: "nobody",
+                                                               "Trace-Id": "t-1"})  # fmt: skip
+    wait_for(lambda: stored_count(producer) == 1, what="the valid statement")
+    wait_for(lambda: consumer_state(config)[1:] == (0, 0), what="all acked")
+    running.stop()
+    letters = sorted(dead_letters(config), key=lambda letter: letter[1][REASON_HEADER])
+    assert [headers[REASON_HEADER] for _, headers in letters] == [
+        "bad_json", "unknown_credential",
+    ]  # fmt: skip
+    assert letters[0][0] == b"{broken"
+    assert letters[1][1]["Trace-Id"] == "t-1"
+    assert letters[1][1][CREDENTIAL_HEADER] == "nobody"
+    assert letters[1][1][SUBJECT_HEADER] == f"{config.subject_prefix}.{producer.tenant.slug}"
+    assert "nobody" in letters[1][1][DETAIL_HEADER]
+
+
+def test_a_crash_between_commit_and_ack_stores_nothing_twice(config, producer, monkeypatch):
+    """Redelivery: the first consumer stores the batch and dies before acking; JetStream
+    delivers the messages again after ack_wait, and the next consumer acks them without
+    storing anything twice."""
+    bodies = [builders.statement(with_id=False) for _ in range(10)]
+
+    async def no_ack(self):
+        return None
+
+    from nats.aio.msg import Msg
+
+    monkeypatch.setattr(Msg, "ack", no_ack)
+    first = Running(config)
+    publish(config, producer, bodies)
+    wait_for(lambda: stored_count(producer) == 10, what="first storing")
+    first.stop()
+    monkeypatch.undo()
+    assert consumer_state(config)[1] == 10  # delivered, never acked
+    second = Running(config)
+    wait_for(lambda: consumer_state(config) == (0, 0, 0), timeout=30, what="redelivered, acked")
+    second.stop()
+    assert stored_count(producer) == 10
+
+
+def test_a_database_outage_is_waited_out_without_loss(config, producer, monkeypatch):
+    """PostgreSQL drops the consumer's connection mid-run (terminated by the server, as in
+    a restart or failover): the store step finds the connection dead, the batch waits with
+    backoff and is retried on a new connection, and every statement is stored once."""
+    real = consumer_module.ingest_batch
+    kills = {"left": 2, "outages": 0}
+
+    def disconnected_first(messages):
+        if kills["left"]:
+            kills["left"] -= 1
+            # This thread's own connection, ended by the server.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pid = cursor.fetchone()[0]
+            with psycopg.connect(admin_dsn(), autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        try:
+            return real(messages)
+        except DatabaseUnavailable:
+            kills["outages"] += 1
+            raise
+
+    monkeypatch.setattr(consumer_module, "ingest_batch", disconnected_first)
+    running = Running(config)
+    publish(config, producer, [builders.statement() for _ in range(15)])
+    wait_for(lambda: stored_count(producer) == 15, timeout=30, what="stored after the outage")
+    wait_for(lambda: consumer_state(config) == (0, 0, 0), what="all acked")
+    running.stop()
+    assert kills["left"] == 0
+    assert kills["outages"] >= 1
+
+
+def admin_dsn() -> str:
+    params = connection.get_connection_params()
+    return psycopg.conninfo.make_conninfo(
+        **{k: v for k, v in params.items() if k in ("host", "port", "user", "password", "dbname")}
+    )
+
+
+def test_graceful_shutdown_finishes_and_acks_the_batch_in_flight(config, producer, monkeypatch):
+    real = consumer_module.ingest_batch
+    started = threading.Event()
+
+    def slow(messages):
+        started.set()
+        time.sleep(1.0)
+        return real(messages)
+
+    monkeypatch.setattr(consumer_module, "ingest_batch", slow)
+    ensure(config)  # the messages wait in the stream, so the first fetch takes all eight
+    publish(config, producer, [builders.statement() for _ in range(8)])
+    running = Running(config)
+    assert started.wait(20)
+    running.stop()  # SIGTERM arrives while the batch is being stored
+    assert stored_count(producer) == 8
+    assert consumer_state(config) == (0, 0, 0)
+
+
+def ensure(config) -> None:
+    async def go():
+        nc = await nats.connect(servers=settings.NATS_SERVERS)
+        await consumer_module.ensure_streams(nc.jetstream(), config)
+        await nc.close()
+
+    run_async(go())
+
+
+def test_streams_and_consumer_are_created_idempotently(config):
+    ensure(config)
+    ensure(config)
+
+    async def go():
+        nc = await nats.connect(servers=settings.NATS_SERVERS)
+        js = nc.jetstream()
+        info = await js.consumer_info(config.stream, config.durable)
+        stream = await js.stream_info(config.stream)
+        await nc.close()
+        return info.config, stream.config
+
+    consumer_config, stream_config = run_async(go())
+    assert getattr(consumer_config.ack_policy, "value", consumer_config.ack_policy) == "explicit"
+    assert consumer_config.ack_wait == config.ack_wait
+    assert consumer_config.max_deliver == config.max_deliver
+    assert stream_config.subjects == [f"{config.subject_prefix}.*"]
