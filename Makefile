@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup run test lint fmt bench-auth bench-statements clean
+.PHONY: help setup run test lint fmt bench-auth bench-statements bench-ingest clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ bench-auth: setup ## Measure the cost of authenticating an xAPI request
 
 bench-statements: setup ## Statement resource over HTTP vs binary COPY, at 1M and 10M rows (ARGS=--quick)
 	@$(PY) bench/statements_http.py $(ARGS)
+
+bench-ingest: setup ## NATS ingest end to end vs binary COPY, 1 and 2 consumers, latency (ARGS=--quick)
+	@$(PY) bench/ingest_nats.py $(ARGS)
 
 clean: ## Remove the venv and local run state (databases are left alone)
 	rm -rf $(VENV) .run .pytest_cache .ruff_cache

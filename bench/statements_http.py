@@ -59,16 +59,27 @@ def summary(latencies: list[float]) -> dict:
 # --- set-up -----------------------------------------------------------------------------------
 
 
-def prepare_database(base_url: str) -> str:
+def _admin(base_url: str):
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     params = conninfo_to_dict(base_url.replace("postgres://", "postgresql://", 1))
-    admin = make_conninfo(**(params | {"dbname": "postgres"}))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return make_conninfo(**(params | {"dbname": DB_NAME})).join(["", ""])
+    return psycopg.connect(make_conninfo(**(params | {"dbname": "postgres"})), autocommit=True)
+
+
+def prepare_database(base_url: str, name: str = DB_NAME) -> None:
+    """A fresh, empty scratch database ``name`` on the server of ``base_url``."""
+    with _admin(base_url) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(base_url: str, name: str = DB_NAME) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    with _admin(base_url) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Server:
@@ -515,17 +526,7 @@ def main() -> None:
     finally:
         server.stop()
         if not args.keep_db:
-            from django.db import connections
-
-            connections.close_all()
-            import psycopg
-            from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-            params = conninfo_to_dict(base.replace("postgres://", "postgresql://", 1))
-            with psycopg.connect(
-                make_conninfo(**(params | {"dbname": "postgres"})), autocommit=True
-            ) as c:
-                c.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+            drop_database(base)
     if len(sizes) > 1:
         small, large = results["sizes"][str(sizes[0])], results["sizes"][str(sizes[-1])]
         results["large_over_small_p99"] = {

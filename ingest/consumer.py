@@ -34,6 +34,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from ingest import metrics
 from ingest.contract import DETAIL_HEADER, REASON_HEADER, SUBJECT_HEADER, Incoming
 from ingest.services import DatabaseUnavailable, ingest_batch
+from progress_site.gc_tuning import tune_gc_for_batches
 
 logger = logging.getLogger(__name__)
 
@@ -141,21 +142,34 @@ class IngestConsumer:
         self.ready.set()
         pending_task = asyncio.create_task(self._watch_pending())
         backoff = 0.5
+        # Pipelined: the batch fetched last is being stored (in the database thread) while
+        # the next one is fetched; it is finished (dead letters, acks) once the next fetch
+        # returns. At most two batches are unacked at a time.
+        in_flight: asyncio.Task | None = None
         try:
             while not self.stopping.is_set():
                 try:
                     messages = await subscription.fetch(config.batch, timeout=config.max_wait)
                 except (TimeoutError, NatsTimeoutError):
-                    continue
+                    messages = None
                 except Exception:
                     # NATS unreachable or restarting: the client reconnects on its own.
                     metrics.OUTAGES.labels("nats").inc()
                     logger.warning("fetch failed; retrying in %.1fs", backoff, exc_info=True)
+                    if in_flight is not None:
+                        await in_flight
+                        in_flight = None
                     await self._sleep(backoff)
                     backoff = min(backoff * 2, _MAX_BACKOFF)
                     continue
                 backoff = 0.5
-                await self.handle(messages)
+                if in_flight is not None:
+                    await in_flight
+                    in_flight = None
+                if messages:
+                    in_flight = asyncio.create_task(self.handle(messages))
+            if in_flight is not None:
+                await in_flight  # SIGTERM: the batch in flight is finished first
         finally:
             pending_task.cancel()
             # Acks are plain publishes: flush them out, then close. (Draining would wait
@@ -262,6 +276,7 @@ def run_consumer(config: ConsumerSettings) -> None:
     """Run until SIGTERM or SIGINT, then finish the batch in flight and return."""
 
     async def main() -> None:
+        tune_gc_for_batches()
         consumer = IngestConsumer(config)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -5,6 +5,8 @@ import os
 
 from prometheus_client import multiprocess
 
+from progress_site import gc_tuning
+
 bind = os.environ.get("PROGRESS_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
@@ -30,11 +32,14 @@ def on_starting(server):
 
 
 def pre_fork(server, worker):
-    # Everything loaded so far (Django, the app, settings) lives as long as the process.
-    # Frozen, the cyclic collector stops re-scanning it on every full collection, which
-    # otherwise lands in whichever request allocates at the time (parsing a large batch),
-    # and workers keep sharing those pages with the master instead of copying them.
-    gc.freeze()
+    # Everything loaded so far (Django, the app, settings) lives as long as the process:
+    # frozen, it is never scanned by the cyclic collector again, and workers keep sharing
+    # those pages with the master instead of copying them (progress_site.gc_tuning).
+    gc_tuning.freeze_startup_objects()
+
+
+def post_fork(server, worker):
+    gc.set_threshold(gc_tuning.GEN0_THRESHOLD, 20, 50)
 
 
 def child_exit(server, worker):

@@ -124,7 +124,7 @@ def statement_prepare(
     if received is not None and _normalised(received, statement):
         raw = orjson.dumps(received).decode()
     lookups = extract_lookups(statement)
-    _check_indexable(lookups)
+    _check_indexable(lookups, has_nul="\\u0000" in payload)
     return PreparedStatement(
         statement_id=statement_id,
         stored=stored,
@@ -144,7 +144,9 @@ def statement_prepare(
 MAX_INDEXED_BYTES = 2000
 
 
-def _check_indexable(lookups: Lookups) -> None:
+def _check_indexable(lookups: Lookups, *, has_nul: bool) -> None:
+    """``has_nul``: whether the statement holds U+0000 anywhere (its JSON has the escape),
+    so that only then are its identifiers searched for it."""
     singles = (
         (lookups.actor_ifi, "actor"),
         (lookups.verb_id, "verb.id"),
@@ -153,17 +155,17 @@ def _check_indexable(lookups: Lookups) -> None:
     )
     for value, path in singles:
         if value is not None:
-            _check_identifier(value, path)
+            _check_identifier(value, path, has_nul)
     for values in (lookups.related_agents, lookups.related_activities):
         for value in values:
-            _check_identifier(value, None)
+            _check_identifier(value, None, has_nul)
 
 
-def _check_identifier(value: str, path: str | None) -> None:
+def _check_identifier(value: str, path: str | None, has_nul: bool) -> None:
     where = "" if path else f": {value[:60]!r}..."
     if _too_long(value):
         raise BadRequest(_TOO_LONG + where, path=path)
-    if "\x00" in value:
+    if has_nul and "\x00" in value:
         # PostgreSQL text cannot hold U+0000 at all.
         raise BadRequest("an identifier cannot contain the character U+0000" + where, path=path)
 

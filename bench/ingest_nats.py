@@ -1,0 +1,404 @@
+"""progress-ingest benchmark: NATS JetStream to stored statements, against binary COPY.
+
+One command (``make bench-ingest``; ``--quick`` for a smoke run) that, in a scratch
+database and on streams of its own:
+
+1. measures the reference: binary COPY of the same kind of prepared rows into a table
+   indexed like ``statements`` (what PostgreSQL absorbs on this machine);
+2. publishes ``--count`` realistic statements (``bench/generator.py``, one per message, as
+   the delivery service does) while no consumer runs, then starts one ``ingest_consumer``
+   process and times it until the consumer has acked every message: end-to-end stored
+   statements per second, with the CPU each side used (consumer, PostgreSQL, NATS);
+3. the same with two consumer processes;
+4. latency: one consumer, messages published at half the one-consumer rate, and a sample of
+   statements polled over ``GET /xapi/statements?statementId=`` until readable:
+   publish-to-readable p50/p99;
+5. with ``--profile``, a cProfile of the one-consumer phase: where the consumer's time goes.
+
+Figures print as Markdown and go to ``bench/results/ingest_nats.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import http.client
+import os
+import pstats
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.statements_http import (  # noqa: E402 - after the path set-up
+    Server,
+    copy_reference,
+    drop_database,
+    log,
+    percentile,
+    prepare_database,
+)
+
+DB_NAME = "progress_bench_ingest"
+RESULTS = ROOT / "bench" / "results" / "ingest_nats.json"
+STREAMS = {
+    "PROGRESS_INGEST_STREAM": "BENCH_INGEST",
+    "PROGRESS_INGEST_SUBJECT_PREFIX": "bench.ingest",
+    "PROGRESS_INGEST_CONSUMER": "bench-ingest",
+    "PROGRESS_DEADLETTER_STREAM": "BENCH_DEADLETTER",
+    "PROGRESS_INGEST_DEADLETTER_SUBJECT": "bench.deadletter.ingest",
+}
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- CPU accounting from /proc -----------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def _pids_named(name: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used by the consumer processes, PostgreSQL and NATS over a phase."""
+
+    def __init__(self, consumer_pids: list[int]):
+        self.consumers = consumer_pids
+        self.start = self._sample()
+        self.started = time.perf_counter()
+
+    def _sample(self) -> dict[str, dict[int, float]]:
+        return {
+            "consumer": {pid: _cpu_seconds(pid) for pid in self.consumers},
+            "postgresql": {pid: _cpu_seconds(pid) for pid in _pids_named("postgres")},
+            "nats": {pid: _cpu_seconds(pid) for pid in _pids_named("nats-server")},
+        }
+
+    def stop(self) -> dict:
+        end, wall = self._sample(), time.perf_counter() - self.started
+        used = {
+            side: sum(seconds - self.start[side].get(pid, 0.0) for pid, seconds in pids.items())
+            for side, pids in end.items()
+        }
+        return {f"{side}_cores": round(seconds / wall, 2) for side, seconds in used.items()}
+
+
+# --- NATS ---------------------------------------------------------------------------------
+
+
+async def _connect():
+    import nats
+    from django.conf import settings
+
+    return await nats.connect(servers=settings.NATS_SERVERS)
+
+
+def reset_streams() -> None:
+    from ingest.consumer import ConsumerSettings, ensure_streams
+
+    async def go():
+        nc = await _connect()
+        js = nc.jetstream()
+        for stream in (STREAMS["PROGRESS_INGEST_STREAM"], STREAMS["PROGRESS_DEADLETTER_STREAM"]):
+            with contextlib.suppress(Exception):  # absent on a first run
+                await js.delete_stream(stream)
+        await ensure_streams(js, ConsumerSettings.from_django())
+        await nc.close()
+
+    asyncio.run(go())
+
+
+def publish_all(subject: str, headers: dict, bodies: list[bytes]) -> float:
+    """Publish every body (core NATS publishes, captured by the stream); returns msgs/s."""
+    from django.conf import settings
+
+    async def go():
+        nc = await _connect()
+        started = time.perf_counter()
+        for index, body in enumerate(bodies):
+            await nc.publish(subject, body, headers=headers)
+            if index % 2000 == 1999:
+                await nc.flush()
+        await nc.flush()
+        js = nc.jetstream()
+        while (await js.stream_info(settings.PROGRESS_INGEST_STREAM)).state.messages < len(bodies):
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        await nc.close()
+        return len(bodies) / elapsed
+
+    return asyncio.run(go())
+
+
+def backlog() -> int:
+    """Messages the consumer has not acked yet (pending plus in flight)."""
+    from django.conf import settings
+
+    async def go():
+        nc = await _connect()
+        info = await nc.jetstream().consumer_info(
+            settings.PROGRESS_INGEST_STREAM, settings.PROGRESS_INGEST_CONSUMER
+        )
+        await nc.close()
+        return info.num_pending + info.num_ack_pending
+
+    return asyncio.run(go())
+
+
+# --- phases ---------------------------------------------------------------------------------
+
+
+def start_consumers(count: int, env: dict, profile: Path | None = None) -> list:
+    python = str(ROOT / ".venv" / "bin" / "python")
+    processes = []
+    for _ in range(count):
+        argv = [python]
+        if profile is not None:
+            argv += ["-m", "cProfile", "-o", str(profile)]
+        argv += ["manage.py", "ingest_consumer", "--metrics-port", "0"]
+        processes.append(subprocess.Popen(argv, cwd=ROOT, env=env))  # noqa: S603 - fixed argv
+    return processes
+
+
+def stop_consumers(processes) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(60)
+
+
+def drain(bodies, subject, headers, env, consumers: int, profile: Path | None = None) -> dict:
+    """Publish with no consumer running, then time the consumers until all is acked."""
+    reset_streams()
+    publish_rate = publish_all(subject, headers, bodies)
+    processes = start_consumers(consumers, env, profile)
+    meter = CpuMeter([p.pid for p in processes])
+    started = time.perf_counter()
+    while backlog() > 0:
+        time.sleep(0.2)
+    elapsed = time.perf_counter() - started
+    cpu = meter.stop()
+    stop_consumers(processes)
+    return {
+        "consumers": consumers,
+        "statements": len(bodies),
+        "publish_msgs_per_s": round(publish_rate),
+        "stored_per_s": round(len(bodies) / elapsed),
+        **cpu,
+    }
+
+
+def latency(generator, subject, headers, env, server, authorization, rate: float, seconds: float):
+    """Publish at ``rate`` per second; poll sampled ids over HTTP until each is readable."""
+    import orjson
+
+    reset_streams()
+    processes = start_consumers(1, env)
+    time.sleep(3)  # connected and bound
+    published: dict[str, float] = {}
+    found: dict[str, float] = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def poller():
+        connection = http.client.HTTPConnection(server.url, timeout=10)
+        request_headers = {"Authorization": authorization, "X-Experience-API-Version": "2.0.0"}
+        while not done.is_set() or len(found) < len(published):
+            with lock:
+                waiting = [i for i in published if i not in found]
+            if not waiting:
+                time.sleep(0.005)
+                continue
+            for statement_id in waiting[:20]:
+                connection.request(
+                    "GET", f"/xapi/statements?statementId={statement_id}", headers=request_headers
+                )
+                response = connection.getresponse()
+                response.read()
+                if response.status == 200:
+                    with lock:
+                        found.setdefault(statement_id, time.perf_counter())
+            if done.is_set() and time.perf_counter() > deadline_after_done[0]:
+                return
+
+    deadline_after_done = [float("inf")]
+    threads = [threading.Thread(target=poller) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    total = int(rate * seconds)
+    documents = generator.statements(total)
+    bodies = [orjson.dumps(d) for d in documents]
+
+    async def publish_paced():
+        nc = await _connect()
+        started = time.perf_counter()
+        for index, body in enumerate(bodies):
+            target = started + index / rate
+            delay = target - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await nc.publish(subject, body, headers=headers)
+            if index % 25 == 0:
+                await nc.flush()
+                with lock:
+                    published[documents[index]["id"]] = time.perf_counter()
+        await nc.flush()
+        await nc.close()
+
+    asyncio.run(publish_paced())
+    done.set()
+    deadline_after_done[0] = time.perf_counter() + 30
+    for thread in threads:
+        thread.join(60)
+    stop_consumers(processes)
+    latencies = [found[i] - published[i] for i in published if i in found]
+    return {
+        "rate_per_s": round(rate),
+        "samples": len(published),
+        "readable": len(latencies),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+    }
+
+
+def profile_summary(path: Path, top: int = 20) -> list[str]:
+    import io
+
+    buffer = io.StringIO()
+    stats = pstats.Stats(str(path), stream=buffer)
+    stats.sort_stats("tottime").print_stats(top)
+    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("ncalls"))
+    return [line for line in lines[start:] if line.strip()]
+
+
+def render(results: dict) -> str:
+    copy = results["copy_reference"]["rows_per_s"]
+    lines = [
+        f"Reference, binary COPY into a table indexed like `statements`: **{copy:,} rows/s**.",
+        "",
+        "| consumers | statements | stored/s | ÷ COPY | consumer cores | PostgreSQL cores | "
+        "NATS cores |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for run in results["drain"]:
+        lines.append(
+            f"| {run['consumers']} | {run['statements']:,} | {run['stored_per_s']:,} | "
+            f"{run['over_copy']:.2f} | {run['consumer_cores']} | {run['postgresql_cores']} | "
+            f"{run['nats_cores']} |"
+        )
+    lat = results["latency"]
+    lines += [
+        "",
+        f"Publish to readable over GET, at {lat['rate_per_s']:,} statements/s (half the "
+        f"one-consumer rate): p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms "
+        f"({lat['readable']} of {lat['samples']} samples read).",
+    ]
+    if results.get("profile"):
+        lines += ["", "```", *results["profile"], "```"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=1_000_000, help="statements per drain run")
+    parser.add_argument("--quick", action="store_true", help="smoke run (20,000 statements)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the one-consumer run")
+    parser.add_argument("--latency-seconds", type=float, default=30.0)
+    parser.add_argument("--port", type=int, default=8098)
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+    count = 20_000 if args.quick else args.count
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "progress_site.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.update(STREAMS)
+    from progress_site.env import Env
+
+    base = Env().str("DATABASE_URL", default="postgres://progress:progress@127.0.0.1:5432/progress")
+    os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/{DB_NAME}"
+    prepare_database(base, DB_NAME)
+    import base64
+
+    import django
+    import orjson
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from bench.generator import StatementGenerator
+    from partitions.services import partition_ensure_months
+    from tenants import services as tenancy
+    from tenants.auth import Principal
+
+    partition_ensure_months(months_ahead=2)
+    tenant = tenancy.tenant_create(slug="bench", home_region=settings.PROGRESS_REGION)
+    issued = tenancy.credential_create(tenant=tenant, key="bench-producer", scopes=["all"])
+    authorization = "Basic " + base64.b64encode(f"bench-producer:{issued.secret}".encode()).decode()
+    principal = Principal(
+        issued.credential.pk, "bench-producer", tenant.pk, "bench", frozenset(["all"]), "normal"
+    )
+    subject = f"{settings.PROGRESS_INGEST_SUBJECT_PREFIX}.bench"
+    headers = {"Progress-Credential": "bench-producer"}
+    env = dict(os.environ)
+    generator = StatementGenerator(seed=11, learners=5000, activities=200, courses=20)
+    results: dict = {"machine": {"cpus": os.cpu_count()}, "date": dt.date.today().isoformat()}
+    server = None
+    try:
+        log("COPY reference")
+        results["copy_reference"] = copy_reference(principal, generator, min(count, 100_000))
+        results["drain"] = []
+        profile_path = RESULTS.parent / "ingest.prof"
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        for consumers in (1, 2):
+            log(f"{count:,} statements, {consumers} consumer(s)")
+            bodies = [orjson.dumps(d) for d in generator.statements(count)]
+            profile = profile_path if (args.profile and consumers == 1) else None
+            run = drain(bodies, subject, headers, env, consumers, profile)
+            run["over_copy"] = round(
+                run["stored_per_s"] / results["copy_reference"]["rows_per_s"], 3
+            )
+            results["drain"].append(run)
+            if profile is not None:
+                results["profile"] = profile_summary(profile)
+        log("latency at half rate")
+        server = Server(args.port, 2, 4, env)
+        half = results["drain"][0]["stored_per_s"] / 2
+        seconds = 5.0 if args.quick else args.latency_seconds
+        results["latency"] = latency(
+            generator, subject, headers, env, server, authorization, half, seconds
+        )
+    finally:
+        if server is not None:
+            server.stop()
+        if not args.keep_db:
+            drop_database(base, DB_NAME)
+    RESULTS.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    sys.stdout.write(render(results))
+
+
+if __name__ == "__main__":
+    main()
