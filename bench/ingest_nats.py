@@ -13,7 +13,8 @@ database and on streams of its own:
 4. latency: one consumer, messages published at half the one-consumer rate, and a sample of
    statements polled over ``GET /xapi/statements?statementId=`` until readable:
    publish-to-readable p50/p99;
-5. with ``--profile``, a cProfile of the one-consumer phase: where the consumer's time goes.
+5. with ``--profile``, py-spy samples the one-consumer process during its run: where the
+   consumer's CPU goes, per thread (the event loop talking to NATS, the thread storing).
 
 Figures print as Markdown and go to ``bench/results/ingest_nats.json``.
 """
@@ -26,7 +27,6 @@ import contextlib
 import datetime as dt
 import http.client
 import os
-import pstats
 import subprocess
 import sys
 import threading
@@ -169,16 +169,10 @@ def backlog() -> int:
 # --- phases ---------------------------------------------------------------------------------
 
 
-def start_consumers(count: int, env: dict, profile: Path | None = None) -> list:
+def start_consumers(count: int, env: dict) -> list:
     python = str(ROOT / ".venv" / "bin" / "python")
-    processes = []
-    for _ in range(count):
-        argv = [python]
-        if profile is not None:
-            argv += ["-m", "cProfile", "-o", str(profile)]
-        argv += ["manage.py", "ingest_consumer", "--metrics-port", "0"]
-        processes.append(subprocess.Popen(argv, cwd=ROOT, env=env))  # noqa: S603 - fixed argv
-    return processes
+    argv = [python, "manage.py", "ingest_consumer", "--metrics-port", "0"]
+    return [subprocess.Popen(argv, cwd=ROOT, env=env) for _ in range(count)]  # noqa: S603
 
 
 def stop_consumers(processes) -> None:
@@ -188,30 +182,58 @@ def stop_consumers(processes) -> None:
         process.wait(60)
 
 
-def drain(bodies, subject, headers, env, consumers: int, profile: Path | None = None) -> dict:
+def drain(
+    bodies, statements, subject, headers, env, consumers: int, profile: Path | None = None
+) -> dict:
     """Publish with no consumer running, then time the consumers until all is acked."""
     reset_streams()
     publish_rate = publish_all(subject, headers, bodies)
-    processes = start_consumers(consumers, env, profile)
+    processes = start_consumers(consumers, env)
     meter = CpuMeter([p.pid for p in processes])
     started = time.perf_counter()
+    sampler = None
+    if profile is not None:
+        sampler = subprocess.Popen(  # noqa: S603 - fixed argv
+            [str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--pid", str(processes[0].pid),
+             "--rate", "200", "--format", "raw", "--threads", "--nonblocking",
+             "--output", str(profile)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
     while backlog() > 0:
         time.sleep(0.2)
     elapsed = time.perf_counter() - started
     cpu = meter.stop()
+    if sampler is not None:
+        sampler.send_signal(2)  # SIGINT: py-spy writes what it sampled
+        sampler.wait(60)
     stop_consumers(processes)
     return {
         "consumers": consumers,
-        "statements": len(bodies),
+        "statements": statements,
+        "messages": len(bodies),
         "publish_msgs_per_s": round(publish_rate),
-        "stored_per_s": round(len(bodies) / elapsed),
+        "stored_per_s": round(statements / elapsed),
         **cpu,
     }
 
 
-def latency(generator, subject, headers, env, server, authorization, rate: float, seconds: float):
-    """Publish at ``rate`` per second; poll sampled ids over HTTP until each is readable."""
+def as_messages(documents: list[dict], per_message: int) -> list[bytes]:
     import orjson
+
+    if per_message <= 1:
+        return [orjson.dumps(document) for document in documents]
+    return [
+        orjson.dumps(documents[start : start + per_message])
+        for start in range(0, len(documents), per_message)
+    ]
+
+
+def latency(
+    generator, subject, headers, env, server, authorization, rate: float, seconds: float,
+    per_message: int,
+):  # fmt: skip
+    """Publish ``rate`` statements per second (in messages of ``per_message``); poll
+    sampled ids over HTTP until each is readable."""
 
     reset_streams()
     processes = start_consumers(1, env)
@@ -248,21 +270,24 @@ def latency(generator, subject, headers, env, server, authorization, rate: float
         thread.start()
     total = int(rate * seconds)
     documents = generator.statements(total)
-    bodies = [orjson.dumps(d) for d in documents]
+    bodies = as_messages(documents, per_message)
+    first_ids = [documents[index]["id"] for index in range(0, len(documents), max(per_message, 1))]
+    message_rate = rate / max(per_message, 1)
+    sample_every = max(1, 25 // max(per_message, 1))
 
     async def publish_paced():
         nc = await _connect()
         started = time.perf_counter()
         for index, body in enumerate(bodies):
-            target = started + index / rate
+            target = started + index / message_rate
             delay = target - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             await nc.publish(subject, body, headers=headers)
-            if index % 25 == 0:
+            if index % sample_every == 0:
                 await nc.flush()
                 with lock:
-                    published[documents[index]["id"]] = time.perf_counter()
+                    published[first_ids[index]] = time.perf_counter()
         await nc.flush()
         await nc.close()
 
@@ -282,15 +307,29 @@ def latency(generator, subject, headers, env, server, authorization, rate: float
     }
 
 
-def profile_summary(path: Path, top: int = 20) -> list[str]:
-    import io
+def profile_summary(path: Path, top: int = 18) -> list[str]:
+    """Share of CPU samples per thread, then the functions with the most samples of their
+    own (py-spy's raw format: one ``frame;frame;...;leaf count`` line per stack)."""
+    from collections import Counter
 
-    buffer = io.StringIO()
-    stats = pstats.Stats(str(path), stream=buffer)
-    stats.sort_stats("tottime").print_stats(top)
-    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
-    start = next(i for i, line in enumerate(lines) if line.strip().startswith("ncalls"))
-    return [line for line in lines[start:] if line.strip()]
+    threads: Counter = Counter()
+    leaves: Counter = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        frames = stack.split(";")
+        total += int(count)
+        threads[
+            frames[0].split("(")[0].strip()
+            + (" (event loop)" if "MainThread" in frames[0] else " (database)")
+        ] += int(count)
+        leaves[frames[-1]] += int(count)
+    lines = [f"{count / total:6.1%}  {name}" for name, count in threads.most_common()]
+    lines.append("")
+    lines += [f"{count / total:6.1%}  {name}" for name, count in leaves.most_common(top)]
+    return lines
 
 
 def render(results: dict) -> str:
@@ -298,20 +337,22 @@ def render(results: dict) -> str:
     lines = [
         f"Reference, binary COPY into a table indexed like `statements`: **{copy:,} rows/s**.",
         "",
-        "| consumers | statements | stored/s | ÷ COPY | consumer cores | PostgreSQL cores | "
-        "NATS cores |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| consumers | statements | messages | stored/s | ÷ COPY | consumer cores | "
+        "PostgreSQL cores | NATS cores |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in results["drain"]:
         lines.append(
-            f"| {run['consumers']} | {run['statements']:,} | {run['stored_per_s']:,} | "
+            f"| {run['consumers']} | {run['statements']:,} | {run['messages']:,} | "
+            f"{run['stored_per_s']:,} | "
             f"{run['over_copy']:.2f} | {run['consumer_cores']} | {run['postgresql_cores']} | "
             f"{run['nats_cores']} |"
         )
     lat = results["latency"]
     lines += [
         "",
-        f"Publish to readable over GET, at {lat['rate_per_s']:,} statements/s (half the "
+        f"Publish to readable over GET, at {lat['rate_per_s']:,} statements/s in messages of "
+        f"{results.get('per_message', 1)} (half the "
         f"one-consumer rate): p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms "
         f"({lat['readable']} of {lat['samples']} samples read).",
     ]
@@ -324,6 +365,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=1_000_000, help="statements per drain run")
     parser.add_argument("--quick", action="store_true", help="smoke run (20,000 statements)")
+    parser.add_argument(
+        "--per-message", type=int, default=1, help="statements per message (a JSON array when > 1)"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the one-consumer run")
     parser.add_argument("--latency-seconds", type=float, default=30.0)
     parser.add_argument("--port", type=int, default=8098)
@@ -371,13 +415,13 @@ def main() -> None:
         log("COPY reference")
         results["copy_reference"] = copy_reference(principal, generator, min(count, 100_000))
         results["drain"] = []
-        profile_path = RESULTS.parent / "ingest.prof"
+        profile_path = RESULTS.parent / "ingest_profile.txt"
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         for consumers in (1, 2):
             log(f"{count:,} statements, {consumers} consumer(s)")
-            bodies = [orjson.dumps(d) for d in generator.statements(count)]
+            bodies = as_messages(generator.statements(count), args.per_message)
             profile = profile_path if (args.profile and consumers == 1) else None
-            run = drain(bodies, subject, headers, env, consumers, profile)
+            run = drain(bodies, count, subject, headers, env, consumers, profile)
             run["over_copy"] = round(
                 run["stored_per_s"] / results["copy_reference"]["rows_per_s"], 3
             )
@@ -389,13 +433,15 @@ def main() -> None:
         half = results["drain"][0]["stored_per_s"] / 2
         seconds = 5.0 if args.quick else args.latency_seconds
         results["latency"] = latency(
-            generator, subject, headers, env, server, authorization, half, seconds
-        )
+            generator, subject, headers, env, server, authorization, half, seconds,
+            args.per_message,
+        )  # fmt: skip
     finally:
         if server is not None:
             server.stop()
         if not args.keep_db:
             drop_database(base, DB_NAME)
+    results["per_message"] = args.per_message
     RESULTS.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     sys.stdout.write(render(results))
 

@@ -73,11 +73,6 @@ def put(client, url, content, **headers):
     return client.request("put", url, data=content, content_type="application/json", **headers)
 
 
-@pytest.fixture(params=VERSIONS)
-def version(request):
-    return request.param
-
-
 @pytest.fixture
 def lms(credential, version):
     return XAPIClient(credential, version=version)

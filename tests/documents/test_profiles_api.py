@@ -7,7 +7,6 @@ in both versions (§3.1.s3, §3.1.s4.b13).
 """
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -17,6 +16,7 @@ from django.utils.http import parse_http_date
 
 from documents.models import Document, DocumentKind
 from tests.conftest import XAPIClient
+from tests.documents.helpers import error_of, ids_of, post, put, quoted_sha1, send
 from tests.factories import CredentialFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,6 @@ GROUP = {
     "mbox": "mailto:team@example.com",
     "member": [{"mbox": "mailto:learner@example.com"}],
 }
-VERSIONS = ["1.0.3", "2.0.0"]
 
 
 def as_json(value) -> str:
@@ -69,33 +68,6 @@ AGENT_PROFILE = Resource(
 RESOURCES = {"activity-profile": ACTIVITY_PROFILE, "agent-profile": AGENT_PROFILE}
 
 
-def quoted_sha1(content: bytes) -> str:
-    return '"' + hashlib.sha1(content, usedforsecurity=False).hexdigest() + '"'
-
-
-def send(lrs, method, url, content, content_type="application/json", **headers):
-    # CONTENT_TYPE is passed explicitly: Django's test client drops it for an empty body.
-    return lrs.request(
-        method, url, data=content, content_type=content_type, CONTENT_TYPE=content_type, **headers
-    )
-
-
-def put(lrs, url, content=b'{"a": 1}', content_type="application/json", **headers):
-    return send(lrs, "put", url, content, content_type, **headers)
-
-
-def post(lrs, url, content=b'{"a": 1}', content_type="application/json", **headers):
-    return send(lrs, "post", url, content, content_type, **headers)
-
-
-def error_of(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    body = orjson.loads(response.content)
-    assert body["status"] == status
-    assert body["message"]
-    return body
-
-
 def snapshot() -> list[tuple]:
     """Every stored document, for "nothing changed" checks."""
     return [
@@ -104,22 +76,6 @@ def snapshot() -> list[tuple]:
             "pk"
         ).values_list("kind", "document_id", "content", "content_type", "etag", "updated")
     ]
-
-
-def ids_of(response) -> list[str]:
-    assert response.status_code == 200, response.content
-    assert response["Content-Type"] == "application/json"
-    return orjson.loads(response.content)
-
-
-@pytest.fixture(params=VERSIONS)
-def version(request):
-    return request.param
-
-
-@pytest.fixture
-def lrs(credential, version):
-    return XAPIClient(credential, version=version)
 
 
 @pytest.fixture(params=RESOURCES.values(), ids=RESOURCES.keys())

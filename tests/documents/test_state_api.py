@@ -6,7 +6,6 @@ version has its own test.
 """
 
 import datetime as dt
-import hashlib
 import json
 import re
 from urllib.parse import urlencode
@@ -19,6 +18,7 @@ from django.utils.http import parse_http_date
 
 from documents.models import Document
 from tests.conftest import XAPIClient, basic
+from tests.documents.helpers import error_of, ids_of, post, put, quoted_sha1, send
 from tests.factories import CredentialFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,6 @@ AGENT = {"objectType": "Agent", "mbox": "mailto:learner@example.com"}
 OTHER_AGENT = {"objectType": "Agent", "mbox": "mailto:someone.else@example.com"}
 REGISTRATION = "760e3480-ba55-4991-94b0-01820dbd23a2"
 OTHER_REGISTRATION = "0f4b6d1e-7a53-4c1e-9a51-6a3c2c9b8d10"
-VERSIONS = ["1.0.3", "2.0.0"]
 OMIT = object()
 
 
@@ -49,33 +48,6 @@ def state_url(state_id=None, *, activity=ACTIVITY, agent=AGENT, registration=Non
     return f"{STATE}?{urlencode(params)}"
 
 
-def quoted_sha1(content: bytes) -> str:
-    return '"' + hashlib.sha1(content, usedforsecurity=False).hexdigest() + '"'
-
-
-def put(lrs, url, content=b'{"a": 1}', content_type="application/json", **headers):
-    return send(lrs, "put", url, content, content_type, **headers)
-
-
-def post(lrs, url, content=b'{"a": 1}', content_type="application/json", **headers):
-    return send(lrs, "post", url, content, content_type, **headers)
-
-
-def send(lrs, method, url, content, content_type, **headers):
-    # CONTENT_TYPE is passed explicitly: Django's test client drops it for an empty body.
-    return lrs.request(
-        method, url, data=content, content_type=content_type, CONTENT_TYPE=content_type, **headers
-    )
-
-
-def error_of(response, status: int) -> dict:
-    assert response.status_code == status, response.content
-    body = orjson.loads(response.content)
-    assert body["status"] == status
-    assert body["message"]
-    return body
-
-
 def snapshot() -> list[tuple]:
     """Every stored document, for "nothing changed" checks."""
     return [
@@ -84,22 +56,6 @@ def snapshot() -> list[tuple]:
             "pk"
         ).values_list("document_id", "content", "content_type", "etag", "updated")
     ]
-
-
-def ids_of(response) -> list[str]:
-    assert response.status_code == 200, response.content
-    assert response["Content-Type"] == "application/json"
-    return orjson.loads(response.content)
-
-
-@pytest.fixture(params=VERSIONS)
-def version(request):
-    return request.param
-
-
-@pytest.fixture
-def lrs(credential, version):
-    return XAPIClient(credential, version=version)
 
 
 # --- storing and reading ----------------------------------------------------------------
