@@ -122,6 +122,8 @@ class IngestConsumer:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-db")
         self._nc = None
         self._js = None
+        # Statements per message, a moving average (see _fetch_size).
+        self._per_message = 1.0
 
     def stop(self) -> None:
         self.stopping.set()
@@ -149,7 +151,7 @@ class IngestConsumer:
         try:
             while not self.stopping.is_set():
                 try:
-                    messages = await subscription.fetch(config.batch, timeout=config.max_wait)
+                    messages = await subscription.fetch(self._fetch_size(), timeout=config.max_wait)
                 except (TimeoutError, NatsTimeoutError):
                     messages = None
                 except Exception:
@@ -183,12 +185,19 @@ class IngestConsumer:
             self._executor.submit(connections.close_all).result()
             self._executor.shutdown()
 
+    def _fetch_size(self) -> int:
+        """Messages to fetch so that a batch holds about ``batch`` statements: producers
+        that send arrays would otherwise make batches (and latency) many times larger."""
+        return max(1, min(self.config.batch, round(self.config.batch / self._per_message)))
+
     async def handle(self, messages) -> None:
         """Store, dead-letter and ack one fetched batch."""
         started = time.perf_counter()
         metrics.BATCH_SIZE.observe(len(messages))
         incoming = [_incoming(message) for message in messages]
         outcome = await self._store(messages, incoming)
+        statements = sum(len(message.statements) for message in incoming)
+        self._per_message = 0.7 * self._per_message + 0.3 * max(1.0, statements / len(incoming))
         refused = set()
         for index, reason, detail in outcome:
             message = messages[index]

@@ -175,7 +175,8 @@ PROGRESS_DEADLETTER_STREAM = env.str("PROGRESS_DEADLETTER_STREAM", default="PROG
 PROGRESS_INGEST_DEADLETTER_SUBJECT = env.str(
     "PROGRESS_INGEST_DEADLETTER_SUBJECT", default="progress.deadletter.ingest"
 )
-# Messages per fetch, and the longest a fetch waits to fill a batch (seconds).
+# Statements per batch (the fetch size adapts to producers that send arrays), and the
+# longest a fetch waits to fill a batch (seconds).
 PROGRESS_INGEST_BATCH = env.int("PROGRESS_INGEST_BATCH", default=500, minimum=1, maximum=5000)
 PROGRESS_INGEST_MAX_WAIT = env.float("PROGRESS_INGEST_MAX_WAIT", default=0.2, minimum=0.01)
 # Longer than the slowest batch: a message not acked by then is delivered again.

@@ -295,3 +295,14 @@ def test_streams_and_consumer_are_created_idempotently(config):
     assert consumer_config.ack_wait == config.ack_wait
     assert consumer_config.max_deliver == config.max_deliver
     assert stream_config.subjects == [f"{config.subject_prefix}.*"]
+
+
+def test_batches_hold_about_the_configured_number_of_statements(config):
+    """Producers sending arrays get fewer messages per fetch, so a batch (and the latency
+    of its statements) stays the configured size."""
+    consumer = IngestConsumer(config)
+    assert consumer._fetch_size() == config.batch
+    consumer._per_message = 20.0
+    assert consumer._fetch_size() == round(config.batch / 20)
+    consumer._per_message = 10_000.0
+    assert consumer._fetch_size() == 1
