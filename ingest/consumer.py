@@ -1,7 +1,8 @@
 """progress-ingest: the JetStream pull consumer that feeds ``ingest.services``.
 
-Loop: fetch up to ``batch`` messages (waiting at most ``max_wait``), store them in a worker
-thread (Django's database code is synchronous), publish dead letters, then ack every message
+Loop: fetch a batch of about ``batch`` statements with one pull request (``ingest.pull``,
+waiting at most ``max_wait``), store it in a worker thread (Django's database code is
+synchronous) while the next batch is fetched, publish dead letters, then ack every message
 of the batch. A message is acked only once its fate is durable: its statements committed, or
 its dead letter accepted by JetStream. Anything short of that leaves it unacked, and
 JetStream delivers it again after ``ack_wait``; the statement id registry makes that
@@ -27,12 +28,12 @@ from dataclasses import dataclass
 import nats
 from django.conf import settings
 from django.db import connections
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import api
 from nats.js.errors import BadRequestError, NotFoundError
 
 from ingest import metrics
 from ingest.contract import DETAIL_HEADER, REASON_HEADER, SUBJECT_HEADER, Incoming
+from ingest.pull import BatchPuller
 from ingest.services import DatabaseUnavailable, ingest_batch
 from progress_site.gc_tuning import tune_gc_for_batches
 
@@ -138,9 +139,8 @@ class IngestConsumer:
         )
         self._js = self._nc.jetstream()
         await self._until_done(lambda: ensure_streams(self._js, config), "nats")
-        subscription = await self._js.pull_subscribe_bind(
-            durable=config.durable, stream=config.stream
-        )
+        puller = BatchPuller(self._nc, stream=config.stream, durable=config.durable)
+        await puller.start()
         self.ready.set()
         pending_task = asyncio.create_task(self._watch_pending())
         backoff = 0.5
@@ -151,9 +151,7 @@ class IngestConsumer:
         try:
             while not self.stopping.is_set():
                 try:
-                    messages = await subscription.fetch(self._fetch_size(), timeout=config.max_wait)
-                except (TimeoutError, NatsTimeoutError):
-                    messages = None
+                    messages = await puller.fetch(self._fetch_size(), timeout=config.max_wait)
                 except Exception:
                     # NATS unreachable or restarting: the client reconnects on its own.
                     metrics.OUTAGES.labels("nats").inc()
@@ -174,10 +172,9 @@ class IngestConsumer:
                 await in_flight  # SIGTERM: the batch in flight is finished first
         finally:
             pending_task.cancel()
-            # Acks are plain publishes: flush them out, then close. (Draining would wait
-            # for the pull request's expiry.)
+            # Acks are plain publishes: flush them out, then close.
             with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
+                await puller.stop()
             with contextlib.suppress(Exception):
                 await self._nc.flush(timeout=5)
             with contextlib.suppress(Exception):

@@ -306,3 +306,33 @@ def test_batches_hold_about_the_configured_number_of_statements(config):
     assert consumer._fetch_size() == round(config.batch / 20)
     consumer._per_message = 10_000.0
     assert consumer._fetch_size() == 1
+
+
+def test_a_pull_takes_a_full_batch_at_once_and_a_partial_one_after_its_wait(config, producer):
+    """ingest.pull: one request per batch; a full batch comes back without waiting, a
+    short one when the server ends the request, and none from an empty stream."""
+    from ingest.pull import BatchPuller
+
+    ensure(config)
+    publish(config, producer, [builders.statement() for _ in range(30)])
+
+    async def go():
+        nc = await nats.connect(servers=settings.NATS_SERVERS)
+        puller = BatchPuller(nc, stream=config.stream, durable=config.durable)
+        await puller.start()
+        started = time.perf_counter()
+        full = await puller.fetch(20, timeout=5.0)
+        full_seconds = time.perf_counter() - started
+        partial = await puller.fetch(20, timeout=0.3)
+        for message in full + partial:
+            await message.ack()
+        empty = await puller.fetch(5, timeout=0.2)
+        await puller.stop()
+        await nc.flush()
+        await nc.close()
+        return len(full), full_seconds, len(partial), len(empty)
+
+    full, full_seconds, partial, empty = run_async(go())
+    assert (full, partial, empty) == (20, 10, 0)
+    assert full_seconds < 2.0
+    wait_for(lambda: consumer_state(config) == (0, 0, 0), what="all acked")
