@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import threading
 import time
 import uuid
@@ -336,3 +337,84 @@ def test_a_pull_takes_a_full_batch_at_once_and_a_partial_one_after_its_wait(conf
     assert (full, partial, empty) == (20, 10, 0)
     assert full_seconds < 2.0
     wait_for(lambda: consumer_state(config) == (0, 0, 0), what="all acked")
+
+
+class CuttableProxy:
+    """A TCP relay to NATS that a test can cut (every connection dropped, new ones
+    refused) and restore: a NATS outage as the consumer sees it, without touching the
+    server other tests share."""
+
+    def __init__(self, target=("127.0.0.1", 4222)):
+        import socket
+
+        self._socket = socket
+        self.target = target
+        self.port = self._free_port()
+        self._connections: list = []
+        self._lock = threading.Lock()
+        self._listener = None
+        self.restore()
+
+    def _free_port(self) -> int:
+        with self._socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    def restore(self) -> None:
+        listener = self._socket.socket()
+        listener.setsockopt(self._socket.SOL_SOCKET, self._socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        self._listener.close()
+        with self._lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(self._socket.SHUT_RDWR)
+                connection.close()
+            self._connections.clear()
+
+    def _accept(self, listener) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = self._socket.create_connection(self.target)
+            with self._lock:
+                self._connections += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sink.close()
+
+
+def test_a_nats_outage_is_waited_out_without_loss_or_duplicates(config, producer):
+    """NATS goes away mid-run (every connection of the consumer dropped, reconnections
+    refused for two seconds) while producers keep publishing: the consumer reconnects,
+    and every statement is stored exactly once."""
+    proxy = CuttableProxy()
+    running = Running(dataclasses.replace(config, servers=[f"nats://127.0.0.1:{proxy.port}"]))
+    first = [builders.statement(with_id=False) for _ in range(10)]
+    publish(config, producer, first)
+    wait_for(lambda: stored_count(producer) == 10, what="the first ten")
+    proxy.cut()
+    publish(config, producer, [builders.statement(with_id=False) for _ in range(10)])
+    time.sleep(2)
+    proxy.restore()
+    wait_for(lambda: stored_count(producer) == 20, timeout=30, what="the rest after the outage")
+    wait_for(lambda: consumer_state(config) == (0, 0, 0), timeout=30, what="all acked")
+    running.stop()
+    assert stored_count(producer) == 20
