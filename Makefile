@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup run test lint fmt bench-auth bench-statements bench-ingest clean
+.PHONY: help setup run test lint fmt bench-auth bench-statements bench-ingest bench-outbox bench-projection clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,12 @@ bench-statements: setup ## Statement resource over HTTP vs binary COPY, at 1M an
 
 bench-ingest: setup ## NATS ingest end to end vs binary COPY, 1 and 2 consumers, latency (ARGS=--quick)
 	@$(PY) bench/ingest_nats.py $(ARGS)
+
+bench-outbox: setup ## Outbox relay to JetStream: events/s with 1 and 2 relays, latency (ARGS=--quick)
+	@$(PY) bench/outbox.py $(ARGS)
+
+bench-projection: setup ## Projector: lag under sustained ingest, catch-up, rebuild (ARGS=--quick)
+	@$(PY) bench/projection.py $(ARGS)
 
 clean: ## Remove the venv and local run state (databases are left alone)
 	rm -rf $(VENV) .run .pytest_cache .ruff_cache

@@ -36,4 +36,37 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=17),
     },
 }
+
+
+@app.on_after_configure.connect
+def _periodic_sweeps(sender, **kwargs) -> None:
+    """Entries whose periods are Django settings, added once Celery loads its configuration.
+
+    Every import of ``progress_site`` imports this module; reading Django settings here at
+    import time would load them before a caller (a benchmark, a test) has set its
+    ``DATABASE_URL``, and bind the process to the wrong database.
+    """
+    from django.conf import settings
+
+    sender.conf.beat_schedule.update(
+        {
+            # progress-projector: drains what lost nudges left (docs/projection.md); a sweep that
+            # waited longer than its period is dropped, the next one does the same work.
+            "projection-sweep": {
+                "task": "attempts.tasks.projection_sweep",
+                "schedule": settings.PROGRESS_PROJECTION_SWEEP_SECONDS,
+                "options": {"expires": settings.PROGRESS_PROJECTION_SWEEP_SECONDS},
+            },
+            # --- progress-outbox-relay: the sweep guarantees delivery when a nudge was lost, and
+            # deletes sent events past retention. A sweep older than its interval is dropped: the
+            # next one does the same work.
+            "outbox-sweep": {
+                "task": "outbox.tasks.outbox_sweep",
+                "schedule": settings.PROGRESS_OUTBOX_SWEEP_INTERVAL,
+                "options": {"expires": settings.PROGRESS_OUTBOX_SWEEP_INTERVAL},
+            },
+        }
+    )
+
+
 app.autodiscover_tasks()

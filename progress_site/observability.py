@@ -38,6 +38,22 @@ HTTP_LATENCY = Histogram(
 )
 
 
+# Collectors that read shared state (a queue's depth in PostgreSQL, say) when Prometheus
+# scrapes, rather than counting in the process that serves the scrape. Apps register theirs
+# from ``ready()``; ``/metrics`` adds them to whatever registry it renders.
+_scrape_collectors: list = []
+
+
+def scrape_collector_register(collector) -> None:
+    """Idempotent per collector type."""
+    if not any(type(c) is type(collector) for c in _scrape_collectors):
+        _scrape_collectors.append(collector)
+
+
+def scrape_collectors() -> list:
+    return list(_scrape_collectors)
+
+
 class RequestContextMiddleware:
     """Outermost middleware: assigns the request id, then records count and latency."""
 

@@ -187,6 +187,71 @@ PROGRESS_INGEST_METRICS_PORT = env.int(
     "PROGRESS_INGEST_METRICS_PORT", default=9108, minimum=0, maximum=65535
 )
 
+# --- progress-outbox-relay (docs/events.md) ----------------------------------------------
+PROGRESS_OUTBOX_STREAM = env.str("PROGRESS_OUTBOX_STREAM", default="PROGRESS_EVENTS")
+# Events go to "<prefix>.<event type>.<tenant slug>"; the stream captures "<prefix>.>".
+PROGRESS_OUTBOX_SUBJECT_PREFIX = env.str(
+    "PROGRESS_OUTBOX_SUBJECT_PREFIX", default="progress.events"
+)
+# JetStream drops a second message with the same Nats-Msg-Id (the event id) within this
+# window (seconds): longer than any relay crash-and-retry cycle.
+PROGRESS_OUTBOX_DUPLICATE_WINDOW = env.float(
+    "PROGRESS_OUTBOX_DUPLICATE_WINDOW", default=600.0, minimum=1.0
+)
+# Events claimed per shard and transaction.
+PROGRESS_OUTBOX_BATCH = env.int("PROGRESS_OUTBOX_BATCH", default=1000, minimum=1, maximum=10000)
+# Aggregate keys hash into this many shards, each relayed by one worker at a time. A row
+# keeps the shard it was written with: change the count only with an empty backlog.
+PROGRESS_OUTBOX_SHARDS = env.int("PROGRESS_OUTBOX_SHARDS", default=16, minimum=1, maximum=1024)
+# Failed publishes before an event is dead (kept, no longer tried, blocks its aggregate).
+PROGRESS_OUTBOX_MAX_ATTEMPTS = env.int("PROGRESS_OUTBOX_MAX_ATTEMPTS", default=12, minimum=1)
+# Backoff after the n-th failure: min(base * 2 ** (n - 1), max) seconds.
+PROGRESS_OUTBOX_BACKOFF_BASE = env.float("PROGRESS_OUTBOX_BACKOFF_BASE", default=1.0, minimum=0.0)
+PROGRESS_OUTBOX_BACKOFF_MAX = env.float("PROGRESS_OUTBOX_BACKOFF_MAX", default=300.0, minimum=0.0)
+# Sent (and discarded) events are deleted by the sweep once older than this (seconds).
+PROGRESS_OUTBOX_RETENTION = env.float("PROGRESS_OUTBOX_RETENTION", default=86400.0, minimum=0.0)
+# A process sends at most one relay nudge per this many seconds.
+PROGRESS_OUTBOX_NUDGE_DEBOUNCE = env.float(
+    "PROGRESS_OUTBOX_NUDGE_DEBOUNCE", default=0.2, minimum=0.0
+)
+# Seconds between periodic sweeps (beat), and the longest one relay task drains.
+PROGRESS_OUTBOX_SWEEP_INTERVAL = env.float(
+    "PROGRESS_OUTBOX_SWEEP_INTERVAL", default=5.0, minimum=0.5
+)
+PROGRESS_OUTBOX_RELAY_BUDGET = env.float("PROGRESS_OUTBOX_RELAY_BUDGET", default=30.0, minimum=0.1)
+# Seconds to wait for JetStream's acks of one wave of publishes.
+PROGRESS_OUTBOX_ACK_TIMEOUT = env.float("PROGRESS_OUTBOX_ACK_TIMEOUT", default=10.0, minimum=0.1)
+# Prometheus metrics of a relay process (0: none; the relay role sets 9109).
+PROGRESS_OUTBOX_METRICS_PORT = env.int(
+    "PROGRESS_OUTBOX_METRICS_PORT", default=0, minimum=0, maximum=65535
+)
+
+# --- progress-projector (docs/projection.md) ---------------------------------------------
+# Queue rows claimed per projection transaction.
+PROGRESS_PROJECTION_BATCH = env.int(
+    "PROGRESS_PROJECTION_BATCH", default=1000, minimum=1, maximum=10000
+)
+# How long one drain task keeps claiming batches before handing over to a fresh task.
+PROGRESS_PROJECTION_DRAIN_SECONDS = env.float(
+    "PROGRESS_PROJECTION_DRAIN_SECONDS", default=30.0, minimum=0.1
+)
+# Expiry of the "drain already requested" mark, in milliseconds (docs/projection.md).
+PROGRESS_PROJECTION_NUDGE_MS = env.int("PROGRESS_PROJECTION_NUDGE_MS", default=2000, minimum=10)
+# Period of the sweeper that drains what lost nudges left.
+PROGRESS_PROJECTION_SWEEP_SECONDS = env.float(
+    "PROGRESS_PROJECTION_SWEEP_SECONDS", default=5.0, minimum=0.5
+)
+# How long a process keeps a tenant's verb mapping before reading it again.
+PROGRESS_PROJECTION_MAPPING_SECONDS = env.int(
+    "PROGRESS_PROJECTION_MAPPING_SECONDS", default=30, minimum=0
+)
+# Learners per transaction in rebuild_projections.
+PROGRESS_PROJECTION_REBUILD_LEARNERS = env.int(
+    "PROGRESS_PROJECTION_REBUILD_LEARNERS", default=100, minimum=1
+)
+# Largest page of the internal progress API.
+PROGRESS_API_LIMIT_MAX = env.int("PROGRESS_API_LIMIT_MAX", default=500, minimum=1)
+
 # --- Tenancy, residency and auth ----------------------------------------------------------
 PROGRESS_REGION = env.str("PROGRESS_REGION", default=_default("local"))
 # Base URL of every region's deployment, so a request for a tenant homed elsewhere can be

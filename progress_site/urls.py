@@ -6,6 +6,7 @@ urlpatterns = [
     path("xapi/", include("statements.api.urls")),
     path("xapi/", include("documents.api.urls")),
     path("xapi/", include("lrs.urls")),
+    path("api/v1/", include("attempts.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -23,6 +23,7 @@ from prometheus_client import (
 )
 
 from progress_site.nats_client import jetstream_ping
+from progress_site.observability import scrape_collectors
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,16 @@ def metrics(request):
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(registry)
+    shared = CollectorRegistry()
+    for collector in scrape_collectors():
+        shared.register(collector)
+    try:
+        body += generate_latest(shared)
+    except Exception:
+        # A scrape still reports the process's own metrics when the database is away.
+        logger.warning("shared-state metrics unavailable", exc_info=True)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
 
 
 ENDPOINTS = {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics}

@@ -24,8 +24,11 @@ stores them in one transaction:
 6. In the same transaction, the Activity definitions and Agent names the new statements
    carry are merged into what the Activities and Agents resources serve (``facts``),
    skipped when this process already wrote them.
-7. After commit: the tenant's query cache generation is bumped and, with replicas, the
-   credential's write position remembered for read-your-writes.
+7. Each new statement gets its ``statement_projection_queue`` row in the same statement
+   or transaction as its own row (``statements.feed``): the projector's durable hand-off.
+8. After commit: the tenant's query cache generation is bumped, the feed's listeners are
+   nudged and, with replicas, the credential's write position remembered for
+   read-your-writes.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from statements.consistency import (
     writer_begin,
 )
 from statements.facts import facts_applied, facts_sql
+from statements.feed import QUEUE_TABLE, feed_notify
 from statements.xapi.equivalence import equivalent
 from statements.xapi.lookups import Lookups, extract_lookups
 from statements.xapi.multipart import AttachmentPart
@@ -252,6 +256,7 @@ def _store_in_transaction(principal, statements, v2, received, attachments) -> l
             if fresh:
                 voided = _apply_voiding(cursor, tenant_id, fresh, voided_earlier)
                 statements_copy(cursor.cursor, tenant_id=tenant_id, rows=fresh, voided=voided)
+                _enqueue_projection(cursor, tenant_id, stored, fresh)
                 if attachments:
                     _store_attachments(cursor, tenant_id, fresh, attachments)
         if fresh:
@@ -385,9 +390,12 @@ def _claim_and_insert(
                    r.attachment_sha2, r.payload, r.raw
             FROM rows r JOIN claimed c ON c.statement_id = r.statement_id
             RETURNING statement_id
+        ), queued AS (
+            INSERT INTO {QUEUE_TABLE} (tenant_id, statement_id, stored)
+            SELECT %s, statement_id, %s FROM inserted
         )
         """
-    params = [records, tenant_id, stored, tenant_id, stored, tenant_id]
+    params = [records, tenant_id, stored, tenant_id, stored, tenant_id, tenant_id, stored]
     if commit:
         # CASE, not OR: SQL does not promise to evaluate OR's operands in order.
         sql += (
@@ -561,6 +569,15 @@ def statements_copy(
             )
 
 
+def _enqueue_projection(cursor, tenant_id: int, stored, fresh: list[PreparedStatement]) -> None:
+    """The projection queue rows of the statements just copied (``statements.feed``)."""
+    cursor.execute(
+        f"INSERT INTO {QUEUE_TABLE} (tenant_id, statement_id, stored) "
+        "SELECT %s, u.id, %s FROM unnest(%s::uuid[]) AS u(id)",
+        [tenant_id, stored, [p.statement_id for p in fresh]],
+    )
+
+
 def _uuid_or_none(value: str | None) -> UUID | None:
     return UUID(value) if value else None
 
@@ -580,6 +597,7 @@ def _after_write(principal: Principal, marks=()) -> None:
     """After commit; the write stands whatever happens here, so nothing here may fail it."""
     facts_applied(marks)
     query_cache_invalidate(principal.tenant_id)
+    feed_notify(principal.tenant_id)
     if settings.READ_REPLICA_ALIASES:
         try:
             with connection.cursor() as cursor:

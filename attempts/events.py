@@ -1,0 +1,167 @@
+"""The outbox events the projection emits (payload schemas v1: docs/events.md).
+
+Events announce *changes*: a recompute that leaves a row as it was emits nothing, so a
+redelivered batch or a rebuild over up-to-date rows is silent. Event ids are uuid5 digests
+of what changed, so the same change always has the same id, which the outbox stores once
+and JetStream deduplicates by ``Nats-Msg-Id``.
+
+Aggregate keys are per group (``progress:<group id>``, the group being one learner's
+statements about one Activity in one registration; its id is the completion id): the
+outbox publishes one aggregate's events in the order they were written, and a group's
+events are only ever written under its learner's lock (``services.learners_lock``), so
+their write order is their commit order. A consumer therefore sees an attempt's start
+before its finish, before the completion it led to. ``statement.stored`` events carry
+``statement:<id>``: each is its own aggregate, with no order to keep.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping
+
+import orjson
+
+from attempts.projection import (
+    Attempt,
+    Completion,
+    GroupKey,
+    Score,
+    completion_id_for,
+    uuid5_text,
+)
+from outbox.events import (
+    ATTEMPT_FINISHED,
+    ATTEMPT_STARTED,
+    COMPLETION_RECORDED,
+    STATEMENT_STORED,
+)
+from outbox.services import OutboxEvent
+
+SCHEMA_VERSION = 1
+_NAMESPACE = uuid.UUID("2f1d6a8e-93c4-5b07-8e21-d5f0c3a9b614")
+VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+
+
+def event_id(*parts: object) -> str:
+    return uuid5_text(_NAMESPACE, "\x1f".join(str(part) for part in parts))
+
+
+def _time(moment: dt.datetime | None) -> str | None:
+    """RFC 3339 in UTC with microseconds, as ``STATEMENT_STORED_SQL`` writes them too."""
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _score(score: Score | None) -> dict | None:
+    return score.as_dict() if score is not None else None
+
+
+def _aggregate(row: Attempt | Completion) -> str:
+    if isinstance(row, Completion):
+        return f"progress:{row.completion_id}"
+    key = GroupKey(row.learner, row.activity_id, row.registration)
+    return f"progress:{completion_id_for(row.tenant_id, key)}"
+
+
+def attempt_events(
+    slug: str, attempts: Iterable[Attempt], before: Mapping[str, tuple[str, str | None]]
+) -> list[OutboxEvent]:
+    """``attempt.started`` for attempts new since ``before`` ({attempt_id: (status,
+    finishing statement)}), ``attempt.finished`` for those whose finished status or
+    finishing statement changed."""
+    events = []
+    for a in attempts:
+        old = before.get(a.attempt_id)
+        if old is None:
+            events.append(_event(ATTEMPT_STARTED, a, slug, event_id(a.attempt_id, "started"), {
+                "attempt_id": a.attempt_id,
+                "learner": a.learner,
+                "activity_id": a.activity_id,
+                "registration": a.registration,
+                "session_id": a.session_id,
+                "started_at": _time(a.started_at),
+                "launch_mode": a.launch_mode,
+                "statement_id": a.outcome_statements["started"],
+            }))  # fmt: skip
+        finisher = a.finishing_statement
+        if a.finished and (old is None or old != (a.status, finisher)):
+            eid = event_id(a.attempt_id, "finished", a.status, finisher)
+            events.append(_event(ATTEMPT_FINISHED, a, slug, eid, {
+                "attempt_id": a.attempt_id,
+                "learner": a.learner,
+                "activity_id": a.activity_id,
+                "registration": a.registration,
+                "session_id": a.session_id,
+                "outcome": a.status,
+                "started_at": _time(a.started_at),
+                "finished_at": _time(a.finished_at),
+                "score": _score(a.last_score),
+                "duration_seconds": a.duration_seconds,
+                "statement_id": finisher,
+            }))  # fmt: skip
+    return events
+
+
+def completion_events(
+    slug: str, completions: Iterable[Completion], before: Mapping[str, str]
+) -> list[OutboxEvent]:
+    """``completion.recorded`` for completions new since ``before`` ({completion_id:
+    satisfying statement}) or now satisfied by another statement."""
+    events = []
+    for c in completions:
+        if before.get(c.completion_id) == c.statement_id:
+            continue
+        eid = event_id(c.completion_id, "recorded", c.statement_id)
+        events.append(_event(COMPLETION_RECORDED, c, slug, eid, {
+            "completion_id": c.completion_id,
+            "learner": c.learner,
+            "activity_id": c.activity_id,
+            "registration": c.registration,
+            "satisfied_at": _time(c.satisfied_at),
+            "basis": c.basis,
+            "move_on": c.move_on,
+            "score": _score(c.score),
+            "statement_id": c.statement_id,
+            "attempt_id": c.attempt_id,
+        }))  # fmt: skip
+    return events
+
+
+# The statement.stored payload, built by PostgreSQL in the projector's claim query (``s`` the
+# statement, ``c`` its queue row): the firehose carries one event per statement, and having
+# the database write its JSON keeps that cost off the projector's Python.
+_RFC3339 = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+STATEMENT_STORED_SQL = f"""json_build_object(
+    'statement_id', s.statement_id, 'stored', {_RFC3339.format("c.stored")},
+    'timestamp', {_RFC3339.format("s.timestamp")}, 'actor', s.actor_ifi,
+    'verb', s.verb_id, 'object_type', s.object_type, 'activity_id', s.activity_id,
+    'registration', s.registration,
+    'voids', CASE WHEN s.verb_id = '{VOIDED_VERB}' THEN s.statement_ref END)::text"""
+
+
+def statement_stored_event(tenant_id: int, slug: str, statement_id: str, payload: str):
+    """The analytics firehose: a stored statement's id and lookup fields, not its body
+    (``payload``: the JSON ``STATEMENT_STORED_SQL`` built)."""
+    return OutboxEvent(
+        event_type=STATEMENT_STORED,
+        tenant_id=tenant_id,
+        tenant_slug=slug,
+        aggregate_key=f"statement:{statement_id}",
+        payload=orjson.Fragment(payload),
+        event_id=event_id(tenant_id, "stored", statement_id),
+        schema_version=SCHEMA_VERSION,
+    )
+
+
+def _event(event_type: str, row: Attempt | Completion, slug: str, eid, data: dict):
+    return OutboxEvent(
+        event_type=event_type,
+        tenant_id=row.tenant_id,
+        tenant_slug=slug,
+        aggregate_key=_aggregate(row),
+        payload=data,
+        event_id=eid,
+        schema_version=SCHEMA_VERSION,
+    )

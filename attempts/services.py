@@ -1,0 +1,612 @@
+"""Projecting statements into attempts and completions (ARCHITECTURE.md §6).
+
+``projection_process_batch`` is the incremental path, run by the ``projection`` Celery
+workers; ``projection_rebuild`` replays a tenant's log. Both end in ``groups_recompute``,
+so rebuilt rows are the incremental ones by construction (and a test checks it).
+
+One batch is one transaction:
+
+1. Claim queue rows (``statement_projection_queue``, written by the statements write path in
+   the statement's own transaction) in ``seq`` order with ``FOR UPDATE SKIP LOCKED``,
+   deleting them in the same statement, so several workers take disjoint batches and a
+   batch that rolls back leaves its rows for the next claim.
+2. Find the groups they touch: a statement's own (learner, Activity, registration), and for
+   a voiding statement, its target's group (Data §2.3.2: the target stops counting).
+3. ``groups_recompute``: take a transaction-scoped advisory lock per learner, in sorted
+   order (no deadlocks), *then* read every non-voided statement of each group. Under READ
+   COMMITTED that read sees everything committed before the lock was granted, so of two
+   workers recomputing one group the later one always reads at least what the earlier one
+   read: the last write is never the staler one.
+4. Upsert the new rows (an unchanged row is not rewritten), delete the group's rows that no
+   longer follow from the log, and write outbox events for what changed, with
+   deterministic ids (a redelivered batch produces the same events, which the outbox
+   stores once). A group's events are written only under its learner's lock, so their
+   order in the outbox is their commit order. Commit.
+
+A batch that fails rolls back whole: its queue rows stay and are claimed again. Only
+statements whose Object is an Activity and whose Actor has an identifier (an anonymous
+Group has none) are projected.
+"""
+
+from __future__ import annotations
+
+# SQL here places only module constants (table and column lists) by f-string; every value
+# is a bound parameter (ruff S608 cannot see that).
+# ruff: noqa: S608
+import datetime as dt
+import hashlib
+import logging
+import multiprocessing
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import orjson
+from django.conf import settings
+from django.db import connection, connections, transaction
+
+from attempts import metrics
+from attempts.events import (
+    STATEMENT_STORED_SQL,
+    attempt_events,
+    completion_events,
+    statement_stored_event,
+)
+from attempts.nudge import projection_nudge
+from attempts.projection import (
+    Attempt,
+    Completion,
+    Fact,
+    GroupKey,
+    fact_from_statement,
+    finishing_statement,
+    project_group,
+)
+from attempts.selectors import outcomes_for_tenant, tenant_slug
+from outbox.services import OutboxEvent, outbox_enqueue_many
+from statements.feed import QUEUE_TABLE
+
+logger = logging.getLogger(__name__)
+
+VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    tenant_id: int
+    statement_id: str
+    # The columns below are None when the statement is gone (an archived month): the queue
+    # row is consumed and nothing is projected.
+    actor_ifi: str | None
+    verb_id: str | None
+    object_type: str | None
+    activity_id: str | None
+    registration: str | None
+    statement_ref: str | None
+    stored_event: str | None  # the statement.stored payload (events.STATEMENT_STORED_SQL)
+
+    @property
+    def group(self) -> GroupKey | None:
+        if self.object_type != "Activity" or self.actor_ifi is None:
+            return None
+        return GroupKey(self.actor_ifi, self.activity_id, self.registration)
+
+
+# Claiming deletes: the rows are gone for everyone else at once and come back if the
+# transaction rolls back, so claim and removal are one statement.
+_CLAIM_SQL = f"""
+    WITH claimed AS (
+        DELETE FROM {QUEUE_TABLE} q
+        WHERE q.seq = ANY (ARRAY(
+            SELECT seq FROM {QUEUE_TABLE} ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
+        ))
+        RETURNING q.tenant_id, q.seq, q.statement_id, q.stored
+    )
+    SELECT c.tenant_id, c.statement_id::text, s.actor_ifi, s.verb_id, s.object_type,
+           s.activity_id, s.registration::text, s.statement_ref::text,
+           CASE WHEN s.statement_id IS NOT NULL THEN {STATEMENT_STORED_SQL} END
+    FROM claimed c
+    LEFT JOIN statements s ON s.tenant_id = c.tenant_id AND s.stored = c.stored
+                          AND s.statement_id = c.statement_id
+    ORDER BY c.seq
+"""
+
+
+def projection_process_batch(*, limit: int | None = None) -> int:
+    """Project one claimed batch of queue rows; returns how many rows it claimed (0 when
+    none was free). Idempotent: re-projecting a statement rewrites the same rows."""
+    limit = limit or settings.PROGRESS_PROJECTION_BATCH
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, [limit])
+        claimed = [_Claimed(*row) for row in cursor.fetchall()]
+        if not claimed:
+            return 0
+        by_tenant: dict[int, list[_Claimed]] = defaultdict(list)
+        for row in claimed:
+            by_tenant[row.tenant_id].append(row)
+        events: list[OutboxEvent] = []
+        for tenant_id, rows in sorted(by_tenant.items()):
+            slug = tenant_slug(tenant_id)
+            if slug is None:
+                logger.warning("projection rows of deleted tenant %s dropped", tenant_id)
+                continue
+            groups = {row.group for row in rows if row.group is not None}
+            groups |= _voided_groups(cursor, tenant_id, rows)
+            events += groups_recompute(cursor, tenant_id=tenant_id, groups=groups)
+            events += [
+                statement_stored_event(tenant_id, slug, row.statement_id, row.stored_event)
+                for row in rows
+                if row.stored_event is not None
+            ]
+        if events:
+            outbox_enqueue_many(events)
+    return len(claimed)
+
+
+def _voided_groups(cursor, tenant_id: int, rows: list[_Claimed]) -> set[GroupKey]:
+    targets = [r.statement_ref for r in rows if r.verb_id == VOIDED_VERB and r.statement_ref]
+    if not targets:
+        return set()
+    cursor.execute(
+        """
+        SELECT s.actor_ifi, s.activity_id, s.registration::text
+        FROM statement_ids i
+        JOIN statements s ON s.tenant_id = i.tenant_id AND s.stored = i.stored
+                         AND s.statement_id = i.statement_id
+        WHERE i.tenant_id = %s AND i.statement_id = ANY(%s::uuid[])
+          AND s.object_type = 'Activity' AND s.actor_ifi IS NOT NULL
+        """,
+        [tenant_id, targets],
+    )
+    return {GroupKey(*row) for row in cursor.fetchall()}
+
+
+# --- recomputing groups --------------------------------------------------------------------
+
+
+def groups_recompute(
+    cursor,
+    *,
+    tenant_id: int,
+    groups: Iterable[GroupKey],
+    facts: dict[GroupKey, list[Fact]] | None = None,
+    existing: tuple[dict, dict] | None = None,
+) -> list[OutboxEvent]:
+    """Recompute the attempts and completion of each group from its statements and write
+    them; returns the outbox events for what changed (the caller enqueues them).
+
+    Must run inside a transaction: the advisory locks taken here last until its end. Given
+    ``facts`` (and ``existing``, as ``_existing`` returns it), the caller has already locked
+    the groups' learners (``learners_lock``) and read them after that: the rebuild reads
+    whole learners at once.
+    """
+    keys = sorted(set(groups), key=lambda g: (g.learner, g.activity_id, g.registration or ""))
+    if not keys:
+        return []
+    if facts is None:
+        learners_lock(cursor, tenant_id, {key.learner for key in keys})
+        facts = facts_load(cursor, tenant_id, keys)
+    attempts: list[Attempt] = []
+    completions: list[Completion] = []
+    for key in keys:
+        group_attempts, completion = project_group(tenant_id, key, facts.get(key, ()))
+        attempts += group_attempts
+        if completion is not None:
+            completions.append(completion)
+    if existing is None:
+        existing = _existing(cursor, tenant_id, _keys_document(keys))
+    old_attempts, old_completions = existing
+    _write(cursor, tenant_id, attempts, completions, old_attempts, old_completions)
+    slug = tenant_slug(tenant_id)
+    return [
+        *attempt_events(slug, attempts, old_attempts),
+        *completion_events(slug, completions, old_completions),
+    ]
+
+
+def learners_lock(cursor, tenant_id: int, learners: Iterable[str]) -> None:
+    """Transaction-scoped advisory locks on learners, taken in sorted order (no deadlock).
+
+    A learner's groups are recomputed under their learner's lock, by the incremental path
+    and the rebuild alike. A learner is the unit because the rebuild discovers a learner's
+    groups only by reading its statements, which it must do under the lock; a collision of
+    two learners' lock ids only serialises them.
+    """
+    locks = sorted({_lock_id(tenant_id, learner) for learner in learners})
+    cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [locks])
+
+
+def _lock_id(tenant_id: int, learner: str) -> int:
+    digest = hashlib.blake2b(f"{tenant_id}\x1f{learner}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+_FACT_COLUMNS = "s.actor_ifi, s.activity_id, s.registration::text, s.statement_id::text, "
+_FACT_COLUMNS += "s.timestamp, s.payload"
+
+
+def facts_load(cursor, tenant_id: int, keys: list[GroupKey]) -> dict[GroupKey, list[Fact]]:
+    """Every non-voided statement of each group, as facts. Keys with a registration are
+    read through the registration index (a cmi5 registration holds one learner's course);
+    the others through the actor index."""
+    outcomes = outcomes_for_tenant(tenant_id)
+    with_registration = [k for k in keys if k.registration is not None]
+    without = [k for k in keys if k.registration is None]
+    rows: list[tuple] = []
+    if with_registration:
+        cursor.execute(
+            f"""
+            SELECT {_FACT_COLUMNS}
+            FROM {_KEYS} JOIN statements s ON s.tenant_id = %s AND s.registration = k.reg
+                             AND s.actor_ifi = k.learner AND s.activity_id = k.activity_id
+            WHERE NOT s.voided
+            """,
+            [_keys_document(with_registration), tenant_id],
+        )
+        rows += cursor.fetchall()
+    if without:
+        cursor.execute(
+            f"""
+            SELECT {_FACT_COLUMNS}
+            FROM {_KEYS} JOIN statements s ON s.tenant_id = %s AND s.actor_ifi = k.learner
+                             AND s.activity_id = k.activity_id AND s.registration IS NULL
+            WHERE NOT s.voided
+            """,
+            [_keys_document(without), tenant_id],
+        )
+        rows += cursor.fetchall()
+    return _facts_by_group(rows, outcomes)
+
+
+def _facts_by_group(rows, outcomes) -> dict[GroupKey, list[Fact]]:
+    facts: dict[GroupKey, list[Fact]] = defaultdict(list)
+    for learner, activity_id, registration, statement_id, timestamp, payload in rows:
+        key = GroupKey(learner, activity_id, registration)
+        try:
+            statement = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            # Stored statements were validated; one orjson cannot read (an integer beyond
+            # 64 bits, say) is left out the same way by every recompute and rebuild.
+            metrics.UNREADABLE.inc()
+            logger.error("statement %s left out of the projection: unreadable", statement_id)
+            continue
+        facts[key].append(
+            fact_from_statement(
+                statement, statement_id=statement_id, timestamp=timestamp, outcomes=outcomes
+            )
+        )
+    return facts
+
+
+# Group keys travel as one JSON document: psycopg quotes text arrays element by element in
+# Python, which costs more than the queries themselves at hundreds of keys a batch.
+_KEYS = "jsonb_to_recordset(%s::jsonb) AS k(learner text, activity_id text, reg uuid)"
+
+
+def _keys_document(keys: list[GroupKey]) -> str:
+    return orjson.dumps(
+        [{"learner": k.learner, "activity_id": k.activity_id, "reg": k.registration} for k in keys]
+    ).decode()
+
+
+_BY_KEYS = (
+    "FROM {table} t, "
+    + _KEYS
+    + """
+    WHERE t.tenant_id = %s AND t.learner = k.learner AND t.activity_id = k.activity_id
+      AND t.registration IS NOT DISTINCT FROM k.reg
+"""
+)
+_BY_LEARNERS = "FROM {table} t WHERE t.tenant_id = %s AND t.learner = ANY(%s)"
+_EXISTING = """
+    SELECT 'a', t.attempt_id::text, t.status, t.outcome_statements::text,
+           t.learner, t.activity_id, t.registration::text {attempts}
+    UNION ALL
+    SELECT 'c', t.completion_id::text, t.statement_id::text, NULL,
+           t.learner, t.activity_id, t.registration::text {completions}
+"""
+_EXISTING_BY_KEYS = _EXISTING.format(
+    attempts=_BY_KEYS.format(table="attempts"), completions=_BY_KEYS.format(table="completions")
+)
+_EXISTING_BY_LEARNERS = _EXISTING.format(
+    attempts=_BY_LEARNERS.format(table="attempts"),
+    completions=_BY_LEARNERS.format(table="completions"),
+)
+
+
+def _existing(cursor, tenant_id: int, keys_document: str):
+    """What the groups' rows hold now, for the events to emit and the rows to remove:
+    ``{attempt_id: (status, finishing statement)}`` and ``{completion_id: statement_id}``."""
+    cursor.execute(_EXISTING_BY_KEYS, [keys_document, tenant_id] * 2)
+    attempts, completions, _ = _existing_rows(cursor.fetchall())
+    return attempts, completions
+
+
+def _existing_of_learners(cursor, tenant_id: int, learners: list[str]):
+    """As ``_existing``, for every projected row of these learners, with their groups
+    (whose statements may all be voided or gone now: the recompute removes such rows)."""
+    cursor.execute(_EXISTING_BY_LEARNERS, [tenant_id, learners] * 2)
+    return _existing_rows(cursor.fetchall())
+
+
+def _existing_rows(rows):
+    attempts, completions, groups = {}, {}, set()
+    for kind, row_id, value, outcome_statements, learner, activity_id, registration in rows:
+        groups.add(GroupKey(learner, activity_id, registration))
+        if kind == "a":
+            finisher = finishing_statement(value, orjson.loads(outcome_statements))
+            attempts[row_id] = (value, finisher)
+        else:
+            completions[row_id] = value
+    return attempts, completions, groups
+
+
+_ATTEMPT_RECORD = (
+    "attempt_id uuid, learner text, activity_id text, registration uuid, session_id text, "
+    "status text, completion boolean, success boolean, launch_mode text, move_on text, "
+    "started_at timestamptz, last_activity_at timestamptz, ended_at timestamptz, "
+    "finished_at timestamptz, "
+    "best_scaled float8, best_raw float8, best_min float8, best_max float8, "
+    "last_scaled float8, last_raw float8, last_min float8, last_max float8, "
+    "duration_seconds float8, statement_count int, outcome_statements jsonb, parents text[]"
+)
+_ATTEMPT_COLUMNS = [c.split()[0] for c in _ATTEMPT_RECORD.split(", ")]
+_COMPLETION_RECORD = (
+    "completion_id uuid, learner text, activity_id text, registration uuid, "
+    "satisfied_at timestamptz, basis text, move_on text, score_scaled float8, "
+    "score_raw float8, score_min float8, score_max float8, statement_id uuid, "
+    "attempt_id uuid, parents text[]"
+)
+_COMPLETION_COLUMNS = [c.split()[0] for c in _COMPLETION_RECORD.split(", ")]
+
+
+def _upsert_sql(table: str, key: str, record: str, columns: list[str]) -> str:
+    data = [c for c in columns if c != key]
+    return f"""
+        INSERT INTO {table} (tenant_id, {", ".join(columns)})
+        SELECT %s, {", ".join("r." + c for c in columns)}
+        FROM jsonb_to_recordset(%s::jsonb) AS r({record})
+        ON CONFLICT (tenant_id, {key}) DO UPDATE SET
+            {", ".join(f"{c} = EXCLUDED.{c}" for c in data)}, projected_at = now()
+        WHERE ({", ".join(f"{table}.{c}" for c in data)})
+              IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in data)})
+    """
+
+
+_UPSERT_ATTEMPTS = _upsert_sql("attempts", "attempt_id", _ATTEMPT_RECORD, _ATTEMPT_COLUMNS)
+_UPSERT_COMPLETIONS = _upsert_sql(
+    "completions", "completion_id", _COMPLETION_RECORD, _COMPLETION_COLUMNS
+)
+
+
+def _score_fields(prefix: str, score) -> dict:
+    if score is None:
+        return {f"{prefix}_{part}": None for part in ("scaled", "raw", "min", "max")}
+    return {f"{prefix}_{part}": value for part, value in score.as_dict().items()}
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _attempt_record(a: Attempt) -> dict:
+    return {
+        "attempt_id": a.attempt_id,
+        "learner": a.learner,
+        "activity_id": a.activity_id,
+        "registration": a.registration,
+        "session_id": a.session_id,
+        "status": a.status,
+        "completion": a.completion,
+        "success": a.success,
+        "launch_mode": a.launch_mode,
+        "move_on": a.move_on,
+        "started_at": a.started_at.isoformat(),
+        "last_activity_at": a.last_activity_at.isoformat(),
+        "ended_at": _iso(a.ended_at),
+        "finished_at": _iso(a.finished_at),
+        **_score_fields("best", a.best_score),
+        **_score_fields("last", a.last_score),
+        "duration_seconds": a.duration_seconds,
+        "statement_count": a.statement_count,
+        "outcome_statements": a.outcome_statements,
+        "parents": list(a.parents),
+    }
+
+
+def _completion_record(c: Completion) -> dict:
+    return {
+        "completion_id": c.completion_id,
+        "learner": c.learner,
+        "activity_id": c.activity_id,
+        "registration": c.registration,
+        "satisfied_at": c.satisfied_at.isoformat(),
+        "basis": c.basis,
+        "move_on": c.move_on,
+        **_score_fields("score", c.score),
+        "statement_id": c.statement_id,
+        "attempt_id": c.attempt_id,
+        "parents": list(c.parents),
+    }
+
+
+def _write(cursor, tenant_id: int, attempts, completions, old_attempts, old_completions):
+    """Upsert the groups' new rows (unchanged rows are left alone) and delete the rows the
+    log no longer supports (a session or completion whose statements were voided)."""
+    if attempts:
+        records = orjson.dumps([_attempt_record(a) for a in attempts]).decode()
+        cursor.execute(_UPSERT_ATTEMPTS, [tenant_id, records])
+    if completions:
+        records = orjson.dumps([_completion_record(c) for c in completions]).decode()
+        cursor.execute(_UPSERT_COMPLETIONS, [tenant_id, records])
+    stale_attempts = sorted(set(old_attempts) - {a.attempt_id for a in attempts})
+    if stale_attempts:
+        cursor.execute(
+            "DELETE FROM attempts WHERE tenant_id = %s AND attempt_id = ANY(%s::uuid[])",
+            [tenant_id, stale_attempts],
+        )
+    stale_completions = sorted(set(old_completions) - {c.completion_id for c in completions})
+    if stale_completions:
+        cursor.execute(
+            "DELETE FROM completions WHERE tenant_id = %s AND completion_id = ANY(%s::uuid[])",
+            [tenant_id, stale_completions],
+        )
+
+
+# --- rebuild -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RebuildProgress:
+    learners: int = 0
+    groups: int = 0
+    statements: int = 0
+    seconds: float = 0.0
+
+    @property
+    def statements_per_second(self) -> float:
+        return self.statements / self.seconds if self.seconds else 0.0
+
+
+def projection_rebuild(
+    *,
+    tenant_id: int,
+    learners_per_batch: int | None = None,
+    part: tuple[int, int] = (0, 1),
+    on_batch: Callable[[RebuildProgress], None] | None = None,
+) -> RebuildProgress:
+    """Recompute every group of a tenant from its statements, online.
+
+    Learners are walked in keyset order, a batch of them per transaction; each batch locks
+    its learners (the incremental path's locks), reads all their statements, and
+    recomputes every group found there or in the projected rows (so rows whose statements
+    are all gone are removed too) with the incremental path's code. Incremental
+    projection keeps running meanwhile and neither side can overwrite the other with
+    staler rows. Idempotent; safe to interrupt and rerun.
+
+    ``part`` ``(index, count)`` takes only the learners whose identifier hashes to
+    ``index`` modulo ``count``, so ``count`` processes can rebuild one tenant side by side
+    (``rebuild_projections --processes``); the parts are disjoint and cover every learner.
+    """
+    batch = learners_per_batch or settings.PROGRESS_PROJECTION_REBUILD_LEARNERS
+    if not 0 <= part[0] < part[1]:
+        raise ValueError("part must be (index, count) with 0 <= index < count")
+    progress = RebuildProgress()
+    started = time.perf_counter()
+    after = ""
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            learners = _learners_after(cursor, tenant_id, after, batch, part)
+            if not learners:
+                break
+            after = learners[-1]
+            learners_lock(cursor, tenant_id, learners)
+            facts, read = learners_facts_load(cursor, tenant_id, learners)
+            old_attempts, old_completions, projected = _existing_of_learners(
+                cursor, tenant_id, learners
+            )
+            keys = set(facts) | projected
+            events = groups_recompute(
+                cursor,
+                tenant_id=tenant_id,
+                groups=keys,
+                facts=facts,
+                existing=(old_attempts, old_completions),
+            )
+            if events:
+                outbox_enqueue_many(events)
+        progress.learners += len(learners)
+        progress.groups += len(keys)
+        progress.statements += read
+        progress.seconds = time.perf_counter() - started
+        if on_batch is not None:
+            on_batch(progress)
+    progress.seconds = time.perf_counter() - started
+    return progress
+
+
+def _rebuild_part(tenant_id: int, learners: int | None, part: tuple[int, int]):
+    progress = projection_rebuild(tenant_id=tenant_id, learners_per_batch=learners, part=part)
+    connections.close_all()
+    return progress.learners, progress.groups, progress.statements
+
+
+def projection_rebuild_parallel(
+    *, tenant_id: int, learners_per_batch: int | None = None, processes: int = 1
+) -> RebuildProgress:
+    """``projection_rebuild`` of one tenant, its learners split between ``processes``
+    forked processes, each with its own database connection. Not inside a transaction."""
+    learners = learners_per_batch
+    if processes == 1:
+        return projection_rebuild(tenant_id=tenant_id, learners_per_batch=learners)
+    started = time.perf_counter()
+    connections.close_all()  # never share a connection across fork
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes) as pool:
+        parts = pool.starmap(
+            _rebuild_part, [(tenant_id, learners, (i, processes)) for i in range(processes)]
+        )
+    total = RebuildProgress(seconds=time.perf_counter() - started)
+    for part_learners, groups, statements in parts:
+        total.learners += part_learners
+        total.groups += groups
+        total.statements += statements
+    return total
+
+
+def _learners_after(cursor, tenant_id: int, after: str, limit: int, part) -> list[str]:
+    index, count = part
+    cursor.execute(
+        """
+        SELECT learner FROM (
+            (SELECT DISTINCT actor_ifi AS learner FROM statements
+             WHERE tenant_id = %s AND actor_ifi > %s
+               AND (hashtext(actor_ifi) & 2147483647) %% %s = %s
+             ORDER BY 1 LIMIT %s)
+            UNION
+            (SELECT DISTINCT learner FROM attempts
+             WHERE tenant_id = %s AND learner > %s
+               AND (hashtext(learner) & 2147483647) %% %s = %s
+             ORDER BY 1 LIMIT %s)
+        ) l ORDER BY learner LIMIT %s
+        """,
+        [tenant_id, after, count, index, limit] * 2 + [limit],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def learners_facts_load(
+    cursor, tenant_id: int, learners: list[str]
+) -> tuple[dict[GroupKey, list[Fact]], int]:
+    """The facts of every group of these learners, read as whole learners (one index range
+    per learner); also returns how many statements were read. Under ``learners_lock``."""
+    cursor.execute(
+        f"""
+        SELECT {_FACT_COLUMNS} FROM statements s
+        WHERE s.tenant_id = %s AND s.actor_ifi = ANY(%s) AND s.object_type = 'Activity'
+          AND NOT s.voided
+        """,
+        [tenant_id, learners],
+    )
+    rows = cursor.fetchall()
+    return _facts_by_group(rows, outcomes_for_tenant(tenant_id)), len(rows)
+
+
+def projection_drain_run(*, budget_seconds: float) -> int:
+    """Project batches until the queue has nothing free to claim or the budget is spent;
+    returns the statements projected. Work left when the budget runs out is handed to a
+    fresh task (a nudge), so one long drain does not hold a worker forever."""
+    deadline = time.monotonic() + budget_seconds
+    total = 0
+    while True:
+        started = time.perf_counter()
+        count = projection_process_batch()
+        if count == 0:
+            return total
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+        metrics.PROJECTED.inc(count)
+        total += count
+        if time.monotonic() >= deadline:
+            projection_nudge()
+            return total

@@ -1,0 +1,353 @@
+"""The projector against real PostgreSQL: queue hand-off, recompute, voiding, redelivery,
+concurrency and rebuild (ARCHITECTURE.md §6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import uuid
+
+import orjson
+import pytest
+from django.db import connection, connections, transaction
+
+from attempts import services
+from attempts.models import VerbOutcome
+from attempts.projection import GroupKey, fact_from_statement, project_group
+from attempts.selectors import outcomes_for_tenant, projection_lag_seconds
+from attempts.services import projection_process_batch, projection_rebuild
+from attempts.vocabulary import DEFAULT_OUTCOMES, Outcome
+from outbox.schemas import validate_event
+from tests.attempts import cmi5
+from tests.attempts.conftest import drain, outbox_events, queue_size, store, table
+from tests.statements import builders
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def expected(principal, statements, key):
+    """The pure projection of ``statements``, as the tables should hold it."""
+    facts = [
+        fact_from_statement(
+            s,
+            statement_id=s["id"],
+            timestamp=dt.datetime.fromisoformat(s["timestamp"]),
+            outcomes=DEFAULT_OUTCOMES,
+        )
+        for s in statements
+    ]
+    return project_group(principal.tenant_id, key, facts)
+
+
+def group(session: cmi5.Session, name: str = "ann") -> GroupKey:
+    return GroupKey(cmi5.learner_ifi(name), session.activity, session.registration)
+
+
+def test_every_stored_statement_gets_a_queue_row_in_its_own_transaction(principal):
+    """ARCHITECTURE.md §2: "statements (+ projection queue rows, same tx)"; a rolled-back
+    write leaves neither."""
+    session = cmi5.Session()
+    store(principal, session.launched())
+    store(principal, *[builders.statement() for _ in range(20)])  # the COPY path
+    assert queue_size() == 21
+
+    def failing_transaction():
+        with transaction.atomic():
+            store(principal, builders.statement())
+            raise RuntimeError("the business transaction fails")
+
+    with pytest.raises(RuntimeError):
+        failing_transaction()
+    assert queue_size() == 21
+
+
+def test_a_cmi5_session_projects_its_attempt_and_completion(principal):
+    session = cmi5.Session()
+    store(principal, *session.normal())
+    assert drain() == 5
+    attempts, completion = expected(principal, session.statements, group(session))
+    [row] = table("attempts", principal.tenant_id)
+    assert str(row["attempt_id"]) == attempts[0].attempt_id
+    assert row["status"] == "passed"
+    assert row["statement_count"] == 5
+    assert row["duration_seconds"] == 900.0
+    assert row["best_scaled"] == 0.9
+    assert row["outcome_statements"] == attempts[0].outcome_statements
+    [done] = table("completions", principal.tenant_id)
+    assert done["basis"] == "completed_and_passed"
+    assert str(done["statement_id"]) == completion.statement_id
+    assert queue_size() == 0
+
+
+def test_statements_that_are_not_about_an_activity_are_dequeued_but_not_projected(principal):
+    agent_object = {"objectType": "Agent", "mbox": "mailto:peer@example.org"}
+    store(principal, builders.statement(obj=agent_object))
+    anonymous = {"objectType": "Group", "member": [{"mbox": "mailto:a@example.org"}]}
+    store(principal, builders.statement(actor=anonymous))
+    assert drain() == 2
+    assert table("attempts", principal.tenant_id) == []
+    assert queue_size() == 0
+
+
+def test_voiding_recomputes_the_target_group(principal):
+    """Data §2.3.2: a voided statement no longer counts; the projection of its group is
+    recomputed without it when the voiding statement arrives."""
+    session = cmi5.Session()
+    session.launched(move_on="Passed")
+    session.initialized()
+    passed = session.passed()
+    store(principal, *session.statements)
+    drain()
+    assert len(table("completions", principal.tenant_id)) == 1
+    store(principal, builders.voiding(passed["id"]))
+    drain()
+    [attempt] = table("attempts", principal.tenant_id)
+    assert attempt["status"] == "in progress"
+    assert attempt["statement_count"] == 2
+    assert table("completions", principal.tenant_id) == []
+
+
+def test_a_redelivered_batch_changes_nothing_and_emits_nothing(principal):
+    """Idempotence: projecting the same statements again rewrites equal rows and, since
+    nothing changed, writes no new outbox event."""
+    session = cmi5.Session()
+    store(principal, *session.normal())
+    drain()
+    attempts, completions = (
+        table("attempts", principal.tenant_id),
+        table("completions", principal.tenant_id),
+    )
+    events = outbox_events(principal.tenant_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO statement_projection_queue (tenant_id, statement_id, stored) "
+            "SELECT tenant_id, statement_id, stored FROM statements WHERE tenant_id = %s",
+            [principal.tenant_id],
+        )
+    assert drain() == 5
+    assert table("attempts", principal.tenant_id) == attempts
+    assert table("completions", principal.tenant_id) == completions
+    assert outbox_events(principal.tenant_id) == events
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_arrival_order_and_batch_split_do_not_change_the_rows(principal, seed):
+    """The tables hold the pure projection whatever order the statements arrive in and
+    however the queue is split into batches."""
+    rng = random.Random(seed)
+    first = cmi5.Session()
+    first.launched(move_on="CompletedAndPassed")
+    first.initialized()
+    first.failed()
+    first.abandoned()
+    second = cmi5.Session(registration=first.registration, start=first.clock)
+    second.normal()
+    statements = first.statements + second.statements
+    shuffled = list(statements)
+    rng.shuffle(shuffled)
+    while shuffled:
+        size = rng.randint(1, 3)
+        chunk, shuffled = shuffled[:size], shuffled[size:]
+        store(principal, *chunk)
+        if rng.random() < 0.5:
+            projection_process_batch(limit=rng.randint(1, 4))
+    drain(limit=rng.randint(1, 5))
+    attempts, completion = expected(principal, statements, group(first))
+    rows = table("attempts", principal.tenant_id)
+    assert [str(r["attempt_id"]) for r in rows] == sorted(a.attempt_id for a in attempts)
+    by_id = {a.attempt_id: a for a in attempts}
+    for row in rows:
+        attempt = by_id[str(row["attempt_id"])]
+        assert row["status"] == attempt.status
+        assert row["statement_count"] == attempt.statement_count
+        assert row["outcome_statements"] == attempt.outcome_statements
+    [done] = table("completions", principal.tenant_id)
+    assert str(done["statement_id"]) == completion.statement_id
+
+
+def test_two_workers_on_one_group_never_leave_the_staler_result(principal, monkeypatch):
+    """Worker A reads a group's statements, then stalls; a statement of the same group
+    commits and worker B claims it. B must wait for A's group lock and read after A
+    commits, or A's stale rows would overwrite B's with the new statement lost."""
+    session = cmi5.Session()
+    session.launched(move_on="Completed")
+    store(principal, session.statements[0])
+    loaded, release = threading.Event(), threading.Event()
+    real_load = services.facts_load
+    stalled = []
+
+    def slow_load(cursor, tenant_id, keys):
+        facts = real_load(cursor, tenant_id, keys)
+        if threading.current_thread().name == "worker-a":
+            stalled.append(True)
+            loaded.set()
+            release.wait(10)
+        return facts
+
+    monkeypatch.setattr(services, "facts_load", slow_load)
+    errors = []
+
+    def worker():
+        try:
+            projection_process_batch()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    a = threading.Thread(target=worker, name="worker-a")
+    a.start()
+    assert loaded.wait(10)
+    completed = session.completed()
+    store(principal, completed)
+    b = threading.Thread(target=worker, name="worker-b")
+    b.start()
+    b.join(1.0)
+    assert b.is_alive(), "worker B finished while worker A held the group"
+    release.set()
+    a.join(10)
+    b.join(10)
+    assert not errors
+    [row] = table("attempts", principal.tenant_id)
+    assert row["status"] == "completed"
+    assert row["statement_count"] == 2
+    [done] = table("completions", principal.tenant_id)
+    assert str(done["statement_id"]) == completed["id"]
+
+
+def _histories(principal) -> list[dict]:
+    """Several learners, registrations and sessions, with a voided statement."""
+    rng = random.Random(5)
+    statements = []
+    for name in ("ann", "bob", "cy"):
+        for activity in (cmi5.AU, cmi5.AU + "-2"):
+            session = cmi5.Session(actor=cmi5.learner(name), activity=activity)
+            session.launched(move_on=rng.choice(["Passed", "Completed", None]))
+            session.initialized()
+            getattr(session, rng.choice(["passed", "failed", "completed"]))()
+            session.terminated()
+            statements += session.statements
+    statements.append(builders.voiding(statements[2]["id"]))
+    return statements
+
+
+def test_rebuild_produces_exactly_what_incremental_projection_produced(principal):
+    """ARCHITECTURE.md §6: "rebuild_projections replays the log and must produce exactly
+    what incremental projection produced"."""
+    statements = _histories(principal)
+    for index in range(0, len(statements), 4):
+        store(principal, *statements[index : index + 4])
+        drain(limit=3)
+    incremental = (
+        table("attempts", principal.tenant_id),
+        table("completions", principal.tenant_id),
+    )
+    assert len(incremental[0]) == 6
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM attempts WHERE tenant_id = %s", [principal.tenant_id])
+        cursor.execute("DELETE FROM completions WHERE tenant_id = %s", [principal.tenant_id])
+    progress = projection_rebuild(tenant_id=principal.tenant_id, learners_per_batch=2)
+    assert progress.learners == 4  # ann, bob, cy, and the admin whose voiding names no Activity
+    assert progress.statements == len(statements) - 2  # the voided one; the voiding one
+    rebuilt = (table("attempts", principal.tenant_id), table("completions", principal.tenant_id))
+    assert rebuilt == incremental
+
+
+def test_rebuild_removes_rows_the_log_no_longer_supports_and_is_silent_when_current(
+    principal,
+):
+    session = cmi5.Session()
+    store(principal, *session.normal())
+    drain()
+    events = outbox_events(principal.tenant_id)
+    projection_rebuild(tenant_id=principal.tenant_id)
+    assert outbox_events(principal.tenant_id) == events  # nothing changed, nothing said
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE statements SET voided = true WHERE tenant_id = %s", [principal.tenant_id]
+        )
+    projection_rebuild(tenant_id=principal.tenant_id)
+    assert table("attempts", principal.tenant_id) == []
+    assert table("completions", principal.tenant_id) == []
+
+
+def test_events_are_emitted_once_per_change_and_match_their_schemas(principal):
+    """docs/events.md v1 schemas; one learner's events in order: started, finished,
+    completion recorded."""
+    session = cmi5.Session()
+    store(principal, *session.normal())
+    drain()
+    events = outbox_events(principal.tenant_id)
+    kinds = [e["event_type"] for e in events]
+    assert kinds.count("statement.stored") == 5
+    progress = [k for k in kinds if k != "statement.stored"]
+    assert progress == ["attempt.started", "attempt.finished", "completion.recorded"]
+    for event in events:
+        validate_event(event["event_type"], event["schema_version"], orjson.loads(event["payload"]))
+    finished = next(e for e in events if e["event_type"] == "attempt.finished")
+    assert orjson.loads(finished["payload"])["outcome"] == "passed"
+    started = next(e for e in events if e["event_type"] == "attempt.started")
+    assert started["aggregate_key"] == finished["aggregate_key"]
+
+
+def test_a_statement_without_an_identified_actor_is_announced_with_a_null_actor(principal):
+    anonymous = {"objectType": "Group", "member": [{"mbox": "mailto:a@example.org"}]}
+    [statement_id] = store(principal, builders.statement(actor=anonymous))
+    drain()
+    [event] = outbox_events(principal.tenant_id)
+    data = orjson.loads(event["payload"])
+    validate_event("statement.stored", 1, data)
+    assert data["actor"] is None
+    assert data["statement_id"] == statement_id
+
+
+def test_events_follow_an_attempt_through_batches(principal):
+    session = cmi5.Session()
+    store(principal, session.launched(move_on="Passed"), session.initialized())
+    drain()
+    store(principal, session.failed())
+    drain()
+    store(principal, session.terminated())
+    drain()
+    kinds = [e["event_type"] for e in outbox_events(principal.tenant_id)]
+    progress = [k for k in kinds if k != "statement.stored"]
+    # failed, then terminated changes nothing of the finished status: one finished event.
+    assert progress == ["attempt.started", "attempt.finished"]
+
+
+def test_a_tenant_verb_mapping_drives_the_projection(principal):
+    VerbOutcome.objects.create(
+        tenant_id=principal.tenant_id, verb_id=cmi5.verb("finished-module"), outcome="completed"
+    )
+    assert outcomes_for_tenant(principal.tenant_id)[cmi5.verb("finished-module")] is (
+        Outcome.COMPLETED
+    )
+    session = cmi5.Session(session_id="")
+    store(principal, session.add("finished-module"))
+    drain()
+    [row] = table("attempts", principal.tenant_id)
+    assert row["status"] == "completed"
+
+
+def test_lag_is_the_age_of_the_oldest_unprojected_statement(principal):
+    assert projection_lag_seconds() == 0.0
+    store(principal, builders.statement())
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE statement_projection_queue SET stored = now() - interval '42 s'")
+    assert 42 <= projection_lag_seconds() < 60
+    drain()
+    assert projection_lag_seconds() == 0.0
+
+
+def test_a_statement_without_its_row_is_dropped_from_the_queue(principal):
+    """A queue row whose statement is gone (an archived month) is consumed, not retried
+    forever."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO statement_projection_queue (tenant_id, statement_id, stored) "
+            "VALUES (%s, %s, now())",
+            [principal.tenant_id, str(uuid.uuid4())],
+        )
+    assert drain() == 1
+    assert queue_size() == 0

@@ -1,0 +1,115 @@
+"""The hand-off to the projector: nudges after commit, a real Celery worker, the sweeper."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection, transaction
+from django_redis import get_redis_connection
+
+from attempts import nudge
+from progress_site.celery import app
+from tests.attempts import cmi5
+from tests.attempts.conftest import queue_size, store, table
+from tests.conftest import XAPIClient
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def broker():
+    """The test broker, emptied, and the nudge mark cleared."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.flushdb()
+    get_redis_connection("default").delete(nudge._KEY)
+    yield client
+    client.flushdb()
+
+
+def queued_tasks(broker) -> list[str]:
+    return [orjson.loads(m)["headers"]["task"] for m in broker.lrange("projection", 0, -1)]
+
+
+def test_a_write_nudges_the_projector_only_after_commit(principal, broker):
+    """STYLE.md: enqueue only after commit; a nudge for a rolled-back write would be
+    harmless, one sent before commit could run before the rows are visible."""
+    with transaction.atomic():
+        store(principal, cmi5.Session().launched())
+        assert queued_tasks(broker) == []
+    assert queued_tasks(broker) == ["attempts.tasks.projection_drain"]
+
+
+def test_nudges_while_a_drain_is_pending_send_nothing_more(principal, broker):
+    for _ in range(5):
+        store(principal, cmi5.Session().launched())
+    assert queued_tasks(broker) == ["attempts.tasks.projection_drain"]
+    nudge.projection_nudge_clear()  # what the task does first when it starts
+    store(principal, cmi5.Session().launched())
+    assert queued_tasks(broker) == ["attempts.tasks.projection_drain"] * 2
+
+
+def test_a_failing_broker_never_fails_the_write(principal, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionError("broker away")
+
+    monkeypatch.setattr(nudge, "get_redis_connection", broken)
+    [statement_id] = store(principal, cmi5.Session().launched())
+    assert statement_id
+    assert queue_size() == 1
+
+
+def test_the_sweeper_is_scheduled_on_the_projection_queue():
+    entry = app.conf.beat_schedule["projection-sweep"]
+    assert entry["task"] == "attempts.tasks.projection_sweep"
+    assert entry["schedule"] == settings.PROGRESS_PROJECTION_SWEEP_SECONDS
+    route = app.amqp.router.route({}, entry["task"])
+    assert route["queue"].name == "projection"
+
+
+@pytest.mark.slow
+def test_statements_posted_over_http_are_projected_by_a_real_worker(credential, broker):
+    """End to end: POST /xapi/statements commits the statements and their queue rows,
+    nudges after commit, and a worker consuming only ``projection`` projects them."""
+    db = connection.settings_dict
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "progress_site.settings_test",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        ),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "progress_site", "worker", "-Q", "projection",
+         "--pool", "solo", "-n", f"projection-test-{os.getpid()}@%h", "--without-gossip",
+         "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        session = cmi5.Session()
+        response = XAPIClient(credential).request(
+            "post",
+            "/xapi/statements",
+            data=orjson.dumps(session.normal()),
+            content_type="application/json",
+        )
+        assert response.status_code == 200
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not table("completions", credential.tenant_id):
+            time.sleep(0.2)
+        [completion] = table("completions", credential.tenant_id)
+        assert completion["basis"] == "completed_and_passed"
+        [attempt] = table("attempts", credential.tenant_id)
+        assert attempt["status"] == "passed"
+        assert queue_size() == 0
+    finally:
+        worker.terminate()
+        _, errors = worker.communicate(timeout=30)
+    assert b"Traceback" not in errors, errors.decode()[-3000:]
