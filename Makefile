@@ -17,10 +17,11 @@ setup: ## Install what is missing, start local services, create the venv, migrat
 run: setup ## Set up, then run every process role in the foreground (Ctrl-C stops all)
 	@$(PY) manage.py partitions_ensure >/dev/null
 	@$(PY) manage.py demo_setup --port $(PORT)
-	@rm -rf .run/prometheus && mkdir -p .run/prometheus
+	@rm -rf .run/prometheus .run/prometheus-projector && mkdir -p .run/prometheus .run/prometheus-projector
 	@echo "==> serving on http://127.0.0.1:$(PORT)  (process roles: see Procfile)"
 	@PROGRESS_BIND=127.0.0.1:$(PORT) PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.run/prometheus \
 	  CELERY_BEAT_SCHEDULE=$(CURDIR)/.run/celerybeat-schedule \
+	  PROJECTOR_PROMETHEUS_DIR=$(CURDIR)/.run/prometheus-projector \
 	  honcho start -f Procfile
 
 test: setup ## Set up, lint, then run the whole test suite against the real services

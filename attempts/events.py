@@ -37,10 +37,10 @@ from outbox.events import (
     STATEMENT_STORED,
 )
 from outbox.services import OutboxEvent
+from statements.xapi.lookups import VOIDED
 
 SCHEMA_VERSION = 1
 _NAMESPACE = uuid.UUID("2f1d6a8e-93c4-5b07-8e21-d5f0c3a9b614")
-VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 
 
 def event_id(*parts: object) -> str:
@@ -138,7 +138,7 @@ STATEMENT_STORED_SQL = f"""json_build_object(
     'timestamp', {_RFC3339.format("s.timestamp")}, 'actor', s.actor_ifi,
     'verb', s.verb_id, 'object_type', s.object_type, 'activity_id', s.activity_id,
     'registration', s.registration,
-    'voids', CASE WHEN s.verb_id = '{VOIDED_VERB}' THEN s.statement_ref END)::text"""
+    'voids', CASE WHEN s.verb_id = '{VOIDED}' THEN s.statement_ref END)::text"""
 
 
 def statement_stored_event(tenant_id: int, slug: str, statement_id: str, payload: str):

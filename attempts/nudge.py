@@ -36,4 +36,8 @@ def projection_nudge(tenant_id: int | None = None) -> None:
 
 
 def projection_nudge_clear() -> None:
-    get_redis_connection("default").delete(_KEY)
+    """Never raises: a mark left behind only delays nudges until it expires."""
+    try:
+        get_redis_connection("default").delete(_KEY)
+    except Exception:
+        logger.warning("projection nudge mark not cleared", exc_info=True)

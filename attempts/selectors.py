@@ -72,6 +72,24 @@ def projection_lag_seconds() -> float:
     return max(float(row[0]), 0.0) if row else 0.0
 
 
+def projection_failures_list(*, limit: int = 100) -> list[dict]:
+    """Quarantined statements, most recent first (``services.projection_quarantine_head``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tenant_id, statement_id::text, stored, error, failed_at "
+            "FROM projection_failures ORDER BY failed_at DESC LIMIT %s",
+            [limit],
+        )
+        columns = ("tenant_id", "statement_id", "stored", "error", "failed_at")
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def projection_failures_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM projection_failures")
+        return cursor.fetchone()[0]
+
+
 def projection_backlog() -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {QUEUE_TABLE}")

@@ -249,6 +249,10 @@ PROGRESS_PROJECTION_MAPPING_SECONDS = env.int(
 PROGRESS_PROJECTION_REBUILD_LEARNERS = env.int(
     "PROGRESS_PROJECTION_REBUILD_LEARNERS", default=100, minimum=1
 )
+# Prometheus port of a projector worker (0: none; the projector role uses 9110).
+PROGRESS_PROJECTION_METRICS_PORT = env.int(
+    "PROGRESS_PROJECTION_METRICS_PORT", default=0, minimum=0, maximum=65535
+)
 # Largest page of the internal progress API.
 PROGRESS_API_LIMIT_MAX = env.int("PROGRESS_API_LIMIT_MAX", default=500, minimum=1)
 

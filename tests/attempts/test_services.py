@@ -4,15 +4,17 @@ concurrency and rebuild (ARCHITECTURE.md §6)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import threading
 import uuid
 
 import orjson
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 
-from attempts import services
+from attempts import selectors, services
 from attempts.models import VerbOutcome
 from attempts.projection import GroupKey, fact_from_statement, project_group
 from attempts.selectors import outcomes_for_tenant, projection_lag_seconds
@@ -351,3 +353,137 @@ def test_a_statement_without_its_row_is_dropped_from_the_queue(principal):
         )
     assert drain() == 1
     assert queue_size() == 0
+
+
+def _normal(session):
+    session.normal(move_on="CompletedAndPassed")
+
+
+def _abandoned(session):
+    session.launched(move_on="Completed")
+    session.initialized()
+    session.progressed()
+    session.abandoned()
+
+
+def _waived(session):
+    session.session_id = ""
+    session.waived()
+
+
+def _browse(session):
+    session.launched(move_on="Completed", mode="Browse")
+    session.initialized()
+    session.completed()
+    session.terminated()
+
+
+@pytest.mark.parametrize(
+    ("sequence", "status", "basis"),
+    [
+        (_normal, "passed", "completed_and_passed"),
+        (_abandoned, "abandoned", None),
+        (_waived, "waived", "waived"),
+        (_browse, "terminated", None),
+    ],
+)
+def test_cmi5_sequences_are_projected_through_the_pipeline(principal, sequence, status, basis):
+    """cmi5 §9.3 sequences stored through the write path and projected by the batch
+    service land in the tables as the pure projection says."""
+    session = cmi5.Session()
+    sequence(session)
+    store(principal, *session.statements)
+    drain()
+    [attempt] = table("attempts", principal.tenant_id)
+    assert attempt["status"] == status
+    completions = table("completions", principal.tenant_id)
+    assert [c["basis"] for c in completions] == ([basis] if basis else [])
+
+
+def test_failed_then_passed_projects_two_attempts_and_one_completion(principal):
+    first = cmi5.Session()
+    first.launched(move_on="Passed")
+    first.initialized()
+    first.failed()
+    first.terminated()
+    second = cmi5.Session(registration=first.registration, start=first.clock)
+    second.launched(move_on="Passed")
+    second.initialized()
+    passed = second.passed()
+    second.terminated()
+    store(principal, *first.statements)
+    drain()
+    store(principal, *second.statements)
+    drain()
+    statuses = sorted(a["status"] for a in table("attempts", principal.tenant_id))
+    assert statuses == ["failed", "passed"]
+    [completion] = table("completions", principal.tenant_id)
+    assert str(completion["statement_id"]) == passed["id"]
+
+
+def test_a_statement_that_cannot_be_reduced_is_left_out_of_its_group(principal, monkeypatch):
+    """The same statement fails the same way in every recompute, so leaving it out keeps
+    the projection a function of the log, and its group projectable."""
+    session = cmi5.Session()
+    store(principal, *session.normal(move_on="Passed"))
+    poison = session.statements[2]["id"]  # the completed statement
+    real = services.fact_from_statement
+
+    def failing(statement, **kwargs):
+        if kwargs["statement_id"] == poison:
+            raise ValueError("cannot read this one")
+        return real(statement, **kwargs)
+
+    monkeypatch.setattr(services, "fact_from_statement", failing)
+    assert drain() == 5
+    [attempt] = table("attempts", principal.tenant_id)
+    assert attempt["statement_count"] == 4
+    assert "completed" not in attempt["outcome_statements"]
+    assert len(table("completions", principal.tenant_id)) == 1  # moveOn Passed still met
+
+
+def test_a_group_that_fails_to_project_is_quarantined_and_the_rest_projected(
+    principal, monkeypatch
+):
+    """One bad group must not stall the queue: failing batches are split down to single
+    rows, which move to projection_failures; after the fix, --retry projects them."""
+    sessions = [cmi5.Session(actor=cmi5.learner(name)) for name in ("ann", "bob", "cy")]
+    for session in sessions:
+        store(principal, *session.normal(move_on="Passed"))
+    real = services._write
+
+    def failing(cursor, tenant_id, attempts, *args):
+        if any(a.learner == cmi5.learner_ifi("bob") for a in attempts):
+            raise ValueError("cannot write bob")
+        return real(cursor, tenant_id, attempts, *args)
+
+    monkeypatch.setattr(services, "_write", failing)
+    assert services.projection_drain_run(budget_seconds=60) == 10
+    assert queue_size() == 0
+    failures = selectors.projection_failures_list()
+    assert {f["statement_id"] for f in failures} == {s["id"] for s in sessions[1].statements}
+    assert all("ValueError: cannot write bob" in f["error"] for f in failures)
+    learners = {row["learner"] for row in table("completions", principal.tenant_id)}
+    assert learners == {cmi5.learner_ifi("ann"), cmi5.learner_ifi("cy")}
+    monkeypatch.setattr(services, "_write", real)
+    out = io.StringIO()
+    call_command("projection_failures", "--retry", stdout=out)
+    assert "5 statement(s) queued" in out.getvalue()
+    drain()
+    assert len(table("completions", principal.tenant_id)) == 3
+    assert selectors.projection_failures_list() == []
+
+
+def test_rows_failing_one_after_another_stop_the_drain_instead_of_emptying_the_queue(
+    principal, monkeypatch
+):
+    store(principal, *[builders.statement() for _ in range(30)])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("projector bug")
+
+    monkeypatch.setattr(services, "groups_recompute", broken)
+    with pytest.raises(RuntimeError, match="projector bug"):
+        services.projection_drain_run(budget_seconds=60)
+    assert selectors.projection_failures_count() == services._MAX_QUARANTINED_IN_A_ROW
+    assert queue_size() == 30 - services._MAX_QUARANTINED_IN_A_ROW

@@ -113,3 +113,32 @@ def test_statements_posted_over_http_are_projected_by_a_real_worker(credential, 
         worker.terminate()
         _, errors = worker.communicate(timeout=30)
     assert b"Traceback" not in errors, errors.decode()[-3000:]
+
+
+def test_the_api_exports_the_projection_lag_and_backlog(principal, client):
+    """ARCHITECTURE.md §6: "Lag = age of the oldest unprojected statement; exported as a
+    metric", read from the shared queue by whichever pod is scraped."""
+    store(principal, cmi5.Session().launched())
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE statement_projection_queue SET stored = now() - interval '12 s'")
+    body = client.get("/metrics").content.decode()
+    lag = next(line for line in body.splitlines() if line.startswith("progress_projection_lag"))
+    assert 12 <= float(lag.split()[-1]) < 30
+    assert "progress_projection_backlog 1.0" in body
+
+
+def test_a_projector_worker_serves_its_own_metrics(settings):
+    import socket
+    import urllib.request
+
+    from attempts import metrics
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.PROGRESS_PROJECTION_METRICS_PORT = port
+    metrics._serve_worker_metrics()
+    metrics.PROJECTED.inc(3)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        body = response.read().decode()
+    assert "progress_projection_statements_total" in body
