@@ -55,7 +55,10 @@ def learner_param(value: str) -> str:
     """A learner as an xAPI Agent in JSON (Data §2.4.2), or as its canonical identifier
     string (``account:<homePage> <name>``, ``mbox:mailto:...``), as the API returns it."""
     if value.lstrip().startswith("{"):
-        return ifi_key(agent_param(value, "learner", allow_group=True))
+        key = ifi_key(agent_param(value, "learner", allow_group=True))
+        if key is None:  # an anonymous Group: no identifier, so no learner to look up
+            raise BadRequest("learner must have an identifier", path="learner")
+        return key
     if value.split(":", 1)[0] not in ("mbox", "mbox_sha1sum", "openid", "account"):
         raise BadRequest("learner must be an Agent as JSON or an identifier", path="learner")
     return value

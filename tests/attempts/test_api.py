@@ -107,6 +107,10 @@ def test_a_cursor_is_bound_to_its_tenant(credential, principal):
     [
         ({"learner": "ann"}, "learner"),
         ({"learner": '{"name": "no identifier"}'}, None),
+        (
+            {"learner": '{"objectType": "Group", "member": [{"mbox": "mailto:a@example.org"}]}'},
+            "learner",
+        ),
         ({"activity": "not an iri"}, "activity"),
         ({"registration": "123"}, "registration"),
         ({"status": "finished"}, "status"),
