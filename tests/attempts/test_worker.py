@@ -48,7 +48,8 @@ def test_a_write_nudges_the_projector_only_after_commit(principal, broker):
     assert queued_tasks(broker) == ["attempts.tasks.projection_drain"]
 
 
-def test_nudges_while_a_drain_is_pending_send_nothing_more(principal, broker):
+def test_nudges_while_a_drain_is_pending_send_nothing_more(principal, broker, settings):
+    settings.PROGRESS_PROJECTION_NUDGE_MS = 60_000  # the mark must not expire mid-test
     for _ in range(5):
         store(principal, cmi5.Session().launched())
     assert queued_tasks(broker) == ["attempts.tasks.projection_drain"]
