@@ -16,23 +16,43 @@ import logging
 from django.conf import settings
 from django_redis import get_redis_connection
 
+from progress_site.redis_batch import RedisBatch
+
 logger = logging.getLogger(__name__)
 
 _KEY = "progress:projection:nudge"
 
 
-def projection_nudge(tenant_id: int | None = None) -> None:
-    """After commit only. Never raises."""
-    try:
-        client = get_redis_connection("default")
-        if client.set(_KEY, b"1", nx=True, px=settings.PROGRESS_PROJECTION_NUDGE_MS):
-            from attempts.tasks import projection_drain
+def projection_nudge(tenant_id: int | None = None, batch: RedisBatch | None = None) -> None:
+    """After commit only. Never raises. With ``batch`` the mark's ``SET NX`` is queued
+    there (``statements.feed`` passes the write's batch) and the task is sent when the batch
+    has run."""
+    own = batch is None
+    batch = RedisBatch() if own else batch
+    batch.add(
+        lambda pipeline: pipeline.set(
+            _KEY, b"1", nx=True, px=settings.PROGRESS_PROJECTION_NUDGE_MS
+        ),
+        then=_send_drain,
+        failed=_not_sent,
+    )
+    if own:
+        batch.run()
 
-            projection_drain.apply_async()
-    except Exception:
-        logger.warning(
-            "projection nudge not sent; the sweeper will pick the work up", exc_info=True
-        )
+
+def _send_drain(mark_set) -> None:
+    if not mark_set:
+        return
+    from attempts.tasks import projection_drain
+
+    try:
+        projection_drain.apply_async()
+    except Exception as exc:
+        _not_sent(exc)
+
+
+def _not_sent(error: BaseException) -> None:
+    logger.warning("projection nudge not sent; the sweeper will pick the work up", exc_info=error)
 
 
 def projection_nudge_clear() -> None:

@@ -341,6 +341,22 @@ def fill(principal, generator, target_rows: int, samples: dict) -> float:
             log(f"  filled {have + loaded:,} rows")
     elapsed = time.perf_counter() - started
     with connection.cursor() as cursor:
+        if not samples["ids"]:
+            # The write phases alone filled the table (a quick run): sample what is there.
+            cursor.execute(
+                "SELECT statement_id, actor_ifi, registration, activity_id,"
+                " related_activities[2:2], stored FROM statements"
+                " WHERE tenant_id = %s AND registration IS NOT NULL"
+                " ORDER BY random() LIMIT 200",
+                [principal.tenant_id],
+            )
+            for statement_id, actor, registration, activity, parents, stored in cursor:
+                samples["ids"].append(str(statement_id))
+                samples["agents"].append(actor)
+                samples["registrations"].append(str(registration))
+                samples["activities"].append(activity)
+                samples["parents"].extend(parents)
+                samples["stored"].append(stored)
         cursor.execute("ANALYZE statements")
         cursor.execute("ANALYZE statement_ids")
     return round(loaded / elapsed) if loaded else 0.0

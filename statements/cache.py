@@ -20,6 +20,8 @@ import logging
 from django.conf import settings
 from django_redis import get_redis_connection
 
+from progress_site.redis_batch import RedisBatch
+
 logger = logging.getLogger(__name__)
 
 _PREFIX = "progress:statements"
@@ -64,9 +66,16 @@ def query_cache_put(tenant_id: int, material: bytes, generation: bytes, body: by
         logger.warning("query cache unavailable", exc_info=True)
 
 
-def query_cache_invalidate(tenant_id: int) -> None:
-    """Bump the tenant's generation: every cached query of the tenant stops counting."""
-    try:
-        get_redis_connection().incr(_generation_key(tenant_id))
-    except Exception:
-        logger.error("query cache generation not bumped", exc_info=True)
+def query_cache_invalidate(tenant_id: int, batch: RedisBatch | None = None) -> None:
+    """Bump the tenant's generation: every cached query of the tenant stops counting.
+
+    With ``batch`` the bump is queued there, to go with the batch's other commands."""
+    own = batch is None
+    batch = RedisBatch() if own else batch
+    batch.add(lambda pipeline: pipeline.incr(_generation_key(tenant_id)), failed=_not_bumped)
+    if own:
+        batch.run()
+
+
+def _not_bumped(error: BaseException) -> None:
+    logger.error("query cache generation not bumped", exc_info=error)

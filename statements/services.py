@@ -26,9 +26,9 @@ stores them in one transaction:
    skipped when this process already wrote them.
 7. Each new statement gets its ``statement_projection_queue`` row in the same statement
    or transaction as its own row (``statements.feed``): the projector's durable hand-off.
-8. After commit: the tenant's query cache generation is bumped, the feed's listeners are
-   nudged and, with replicas, the credential's write position remembered for
-   read-your-writes.
+8. After commit: the tenant's query cache generation is bumped and the feed's listeners
+   are nudged, in one Redis round trip (``RedisBatch``), and, with replicas, the
+   credential's write position remembered for read-your-writes.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from lrs.errors import BadRequest, Conflict
+from progress_site.redis_batch import RedisBatch
 from statements.cache import query_cache_invalidate
 from statements.consistency import (
     WRITER_APPLICATION_NAME,
@@ -308,13 +309,6 @@ def _store_in_two_round_trips(principal, statements, v2, received) -> list[str] 
 
 SMALL_BATCH = 16
 
-_RECORD_COLUMNS = (
-    "statement_id uuid, timestamp timestamptz, version text, actor_ifi text, verb_id text, "
-    "object_type text, activity_id text, statement_ref uuid, registration uuid, "
-    "agents text[], related_agents text[], related_activities text[], authority_ifi text, "
-    "attachment_sha2 text[], payload text, raw text"
-)
-
 
 def _has_nul(prepared: list[PreparedStatement]) -> bool:
     """Whether a statement holds the character U+0000, which JSON allows and jsonb does
@@ -372,37 +366,12 @@ def _claim_and_insert(
             for p in sorted(prepared, key=lambda p: p.statement_id)
         ]
     ).decode()
-    sql = f"""
-        WITH rows AS (
-            SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({_RECORD_COLUMNS})
-        ), claimed AS (
-            INSERT INTO statement_ids (tenant_id, statement_id, stored)
-            SELECT %s, statement_id, %s FROM rows ORDER BY statement_id
-            ON CONFLICT DO NOTHING
-            RETURNING statement_id
-        ), inserted AS (
-            INSERT INTO statements ({_COLUMNS})
-            SELECT %s, %s, r.statement_id, r.timestamp, r.version, r.actor_ifi, r.verb_id,
-                   r.object_type, r.activity_id, r.statement_ref, r.registration, r.agents,
-                   r.related_agents, r.related_activities, r.authority_ifi,
-                   EXISTS (SELECT 1 FROM statement_voids v
-                           WHERE v.tenant_id = %s AND v.statement_id = r.statement_id),
-                   r.attachment_sha2, r.payload, r.raw
-            FROM rows r JOIN claimed c ON c.statement_id = r.statement_id
-            RETURNING statement_id
-        ), queued AS (
-            INSERT INTO {QUEUE_TABLE} (tenant_id, statement_id, stored)
-            SELECT %s, statement_id, %s FROM inserted
-        )
-        """
-    params = [records, tenant_id, stored, tenant_id, stored, tenant_id, tenant_id, stored]
+    # statements_insert_small (migration 0008): the same claim, insert and queueing as
+    # the COPY path, in a PL/pgSQL function so that PostgreSQL plans it once per
+    # connection instead of on every request.
     if commit:
-        # CASE, not OR: SQL does not promise to evaluate OR's operands in order.
-        sql += (
-            "SELECT CASE WHEN (SELECT count(*) FROM inserted) = %s THEN true "
-            f"ELSE progress_raise('{_KNOWN_ID_MESSAGE}') END;"
-        )
-        params.append(len(prepared))
+        sql = "SELECT statements_insert_small(%s, %s, %s::jsonb, true);"
+        params = [tenant_id, stored, records]
         for then_sql, then_params in then:
             sql += then_sql + ";"
             params.extend(then_params)
@@ -413,7 +382,9 @@ def _claim_and_insert(
                 raise _KnownId from None
             raise
         return prepared
-    cursor.execute(sql + "SELECT statement_id FROM inserted", params)
+    cursor.execute(
+        "SELECT statements_insert_small(%s, %s, %s::jsonb, false)", [tenant_id, stored, records]
+    )
     new = {str(row[0]) for row in cursor.fetchall()}
     known = [p for p in prepared if p.statement_id not in new]
     if known:
@@ -596,8 +567,10 @@ def _store_attachments(cursor, tenant_id, fresh, attachments: dict[str, Attachme
 def _after_write(principal: Principal, marks=()) -> None:
     """After commit; the write stands whatever happens here, so nothing here may fail it."""
     facts_applied(marks)
-    query_cache_invalidate(principal.tenant_id)
-    feed_notify(principal.tenant_id)
+    batch = RedisBatch()
+    query_cache_invalidate(principal.tenant_id, batch)
+    feed_notify(principal.tenant_id, batch)
+    batch.run()
     if settings.READ_REPLICA_ALIASES:
         try:
             with connection.cursor() as cursor:

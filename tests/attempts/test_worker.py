@@ -14,8 +14,10 @@ import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django_redis import get_redis_connection
+from redis.connection import Connection as RedisConnection
 
 from attempts import nudge
+from progress_site import redis_batch
 from progress_site.celery import app
 from tests.attempts import cmi5
 from tests.attempts.conftest import queue_size, store, table
@@ -58,14 +60,46 @@ def test_nudges_while_a_drain_is_pending_send_nothing_more(principal, broker, se
     assert queued_tasks(broker) == ["attempts.tasks.projection_drain"] * 2
 
 
-def test_a_failing_broker_never_fails_the_write(principal, monkeypatch):
+def test_a_failing_redis_never_fails_the_write(principal, monkeypatch):
     def broken(*args, **kwargs):
-        raise ConnectionError("broker away")
+        raise ConnectionError("redis away")
 
-    monkeypatch.setattr(nudge, "get_redis_connection", broken)
+    monkeypatch.setattr(redis_batch, "get_redis_connection", broken)
     [statement_id] = store(principal, cmi5.Session().launched())
     assert statement_id
     assert queue_size() == 1
+
+
+def test_a_failing_broker_never_fails_the_write(principal, broker, monkeypatch):
+    from attempts.tasks import projection_drain
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("broker away")
+
+    monkeypatch.setattr(projection_drain, "apply_async", broken)
+    [statement_id] = store(principal, cmi5.Session().launched())
+    assert statement_id
+    assert queue_size() == 1
+
+
+def test_the_cache_bump_and_the_nudge_share_one_redis_round_trip(principal, broker, monkeypatch):
+    """After commit the write talks to the cache's Redis once: the tenant's generation bump
+    and the nudge mark go in one pipeline (``progress_site.redis_batch``)."""
+    cache_db = get_redis_connection("default").connection_pool.connection_kwargs["db"]
+    sent = []
+    original = RedisConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        if self.db == cache_db:
+            sent.append(b"".join(command) if isinstance(command, list) else command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(RedisConnection, "send_packed_command", counting)
+    store(principal, cmi5.Session().launched())
+    assert len(sent) == 1
+    assert b"INCR" in sent[0]
+    assert nudge._KEY.encode() in sent[0]
+    assert queued_tasks(broker) == ["attempts.tasks.projection_drain"]
 
 
 def test_the_sweeper_is_scheduled_on_the_projection_queue():
