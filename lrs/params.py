@@ -11,8 +11,9 @@ import re
 
 from lrs.errors import BadRequest
 
+# fullmatch: ``$`` would also accept a trailing newline.
 _UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
 
 
@@ -24,7 +25,7 @@ def iri_param(value: str, name: str) -> str:
 
 
 def uuid_param(value: str, name: str) -> str:
-    if not _UUID_RE.match(value):
+    if not _UUID_RE.fullmatch(value):
         raise BadRequest(f"{name} must be a UUID", path=name)
     return value.lower()
 

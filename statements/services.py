@@ -38,6 +38,7 @@ from __future__ import annotations
 # ruff: noqa: S608
 import datetime as dt
 import logging
+import struct
 import uuid
 from dataclasses import dataclass
 from uuid import UUID
@@ -71,10 +72,13 @@ _COLUMNS = (
     "activity_id, statement_ref, registration, agents, related_agents, related_activities, "
     "authority_ifi, voided, attachment_sha2, payload, raw"
 )
+# The text[] columns travel pre-encoded (``_text_array``) and are declared ``bytea`` here so
+# that psycopg passes the bytes through: binary COPY sends each field as length and bytes,
+# which PostgreSQL reads as the column's own type.
 _COPY_TYPES = (
     "int8", "timestamptz", "uuid", "timestamptz", "text", "text", "text", "text",
-    "text", "uuid", "uuid", "text[]", "text[]", "text[]",
-    "text", "bool", "text[]", "text", "text",
+    "text", "uuid", "uuid", "bytea", "bytea", "bytea",
+    "text", "bool", "bytea", "text", "text",
 )  # fmt: skip
 
 
@@ -257,7 +261,6 @@ def _store_in_transaction(principal, statements, v2, received, attachments) -> l
             if fresh:
                 voided = _apply_voiding(cursor, tenant_id, fresh, voided_earlier)
                 statements_copy(cursor.cursor, tenant_id=tenant_id, rows=fresh, voided=voided)
-                _enqueue_projection(cursor, tenant_id, stored, fresh)
                 if attachments:
                     _store_attachments(cursor, tenant_id, fresh, attachments)
         if fresh:
@@ -396,23 +399,29 @@ _KNOWN_ID_MESSAGE = "statement id already registered"
 
 
 def _claim_ids(cursor, tenant_id: int, stored, prepared: list[PreparedStatement]):
-    """Register new ids; return the statements to insert, and which of their ids earlier
-    voiding statements target. Known ids must hold an equivalent statement."""
+    """Register new ids and queue them for projection; return the statements to insert,
+    and which of their ids earlier voiding statements target. Known ids must hold an
+    equivalent statement."""
     by_id = {p.statement_id: p for p in prepared}
     ordered = sorted(by_id)
+    # The queue rows go in with the claim: they need only the ids, and the transaction that
+    # copies the statements commits or rolls back both.
     cursor.execute(
-        """
+        f"""
         WITH claimed AS (
             INSERT INTO statement_ids (tenant_id, statement_id, stored)
             SELECT %s, u.id, %s FROM unnest(%s::uuid[]) AS u(id) ORDER BY u.id
             ON CONFLICT DO NOTHING
             RETURNING statement_id
+        ), queued AS (
+            INSERT INTO {QUEUE_TABLE} (tenant_id, statement_id, stored)
+            SELECT %s, statement_id, %s FROM claimed
         )
         SELECT c.statement_id, v.statement_id IS NOT NULL
         FROM claimed c
         LEFT JOIN statement_voids v ON v.tenant_id = %s AND v.statement_id = c.statement_id
         """,
-        [tenant_id, stored, ordered, tenant_id],
+        [tenant_id, stored, _uuid_array(ordered), tenant_id, stored, tenant_id],
     )
     new, voided_earlier = set(), set()
     for statement_id, is_voided in cursor.fetchall():
@@ -528,25 +537,43 @@ def statements_copy(
                     lookups.activity_id,
                     _uuid_or_none(lookups.statement_ref),
                     _uuid_or_none(lookups.registration),
-                    list(lookups.agents),
-                    list(lookups.related_agents),
-                    list(lookups.related_activities),
+                    _text_array(lookups.agents),
+                    _text_array(lookups.related_agents),
+                    _text_array(lookups.related_activities),
                     lookups.authority_ifi,
                     p.statement_id in voided,
-                    list(lookups.attachment_sha2),
+                    _text_array(lookups.attachment_sha2),
                     p.payload,
                     p.raw,
                 )
             )
 
 
-def _enqueue_projection(cursor, tenant_id: int, stored, fresh: list[PreparedStatement]) -> None:
-    """The projection queue rows of the statements just copied (``statements.feed``)."""
-    cursor.execute(
-        f"INSERT INTO {QUEUE_TABLE} (tenant_id, statement_id, stored) "
-        "SELECT %s, u.id, %s FROM unnest(%s::uuid[]) AS u(id)",
-        [tenant_id, stored, [p.statement_id for p in fresh]],
-    )
+_TEXT_OID = 25
+_EMPTY_TEXT_ARRAY = struct.pack("!iiI", 0, 0, _TEXT_OID)
+_ARRAY_HEADER = struct.Struct("!iiIii").pack
+_LENGTH = struct.Struct("!i").pack
+
+
+def _text_array(values: tuple[str, ...]) -> bytes:
+    """A one-dimensional text[] without NULLs in PostgreSQL's binary format (array_send):
+    dimensions, no-null flag, element type, then each element's length and UTF-8 bytes.
+    The same bytes as psycopg's list dumper, built in about a third of its time."""
+    if not values:
+        return _EMPTY_TEXT_ARRAY
+    parts = [_ARRAY_HEADER(1, 0, _TEXT_OID, len(values), 1)]
+    for value in values:
+        data = value.encode()
+        parts.append(_LENGTH(len(data)))
+        parts.append(data)
+    return b"".join(parts)
+
+
+def _uuid_array(ids: list[str]) -> str:
+    """A ``uuid[]`` literal of validated, canonical UUID strings (nothing in them needs
+    quoting). psycopg would quote a list element by element in Python: at a hundred ids,
+    twenty times longer than joining them."""
+    return "{" + ",".join(ids) + "}"
 
 
 def _uuid_or_none(value: str | None) -> UUID | None:

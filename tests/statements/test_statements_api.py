@@ -74,6 +74,20 @@ def test_put_needs_statement_id(client):
     assert body(response)["path"] == "statementId"
 
 
+@pytest.mark.parametrize(
+    "statement_id",
+    [f"{uuid.uuid4()}%0A", f"{{{uuid.uuid4()}}}", f"urn:uuid:{uuid.uuid4()}", "not-a-uuid"],
+)
+def test_put_statement_id_must_be_a_uuid_in_standard_form(client, statement_id):
+    """Data §4.4 (UUIDs in standard string form), applied to the statementId parameter:
+    a trailing newline, braces or a URN prefix are a 400 naming the parameter, and nothing
+    is stored."""
+    response = put(client, builders.statement(with_id=False), statement_id)
+    assert response.status_code == 400, response.content
+    assert body(response)["path"] == "statementId"
+    assert body(get(client))["statements"] == []
+
+
 def test_put_rejects_an_id_that_differs_from_statement_id(client):
     """§2.1.1: where provided, the id MUST match the statementId parameter."""
     document = builders.statement()

@@ -74,6 +74,55 @@ def test_batch_is_stored_with_ids_in_order(principal):
         assert fetch(principal, statement_id)["id"] == statement_id
 
 
+def test_lookup_columns_hold_what_the_statement_names_on_every_path(principal):
+    """Communication §2.1.3 filters read the lookup columns (statements.xapi.lookups): the
+    arrays stored are the statement's agents, related agents, related activities and
+    attachment hashes, element for element, including non-ASCII and long identifiers and
+    empty arrays, whichever path wrote them."""
+    group = {
+        "objectType": "Group",
+        "name": "Équipe",
+        "member": [builders.agent("zoë"), builders.agent("李")],
+    }
+    long_id = "https://example.org/activities/" + "ü" * 400
+    with_arrays = builders.statement(
+        obj=group,
+        context={
+            "instructor": builders.agent("instructor"),
+            "contextActivities": {
+                "parent": [{"id": long_id}],
+                "grouping": [{"id": "https://example.org/κύκλος"}],
+            },
+        },
+    )
+    without = builders.statement()
+    expected = {}
+    for document in (with_arrays, without):
+        normalised = validate_statement(document, v2=True)
+        prepared = services.statement_prepare(
+            normalised, principal=principal, stored=dt.datetime.now(dt.UTC), v2=True
+        )
+        expected[document["id"]] = prepared.lookups
+    store(principal, with_arrays, without)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement_id::text, agents, related_agents, related_activities,"
+            " attachment_sha2 FROM statements WHERE tenant_id = %s",
+            [principal.tenant_id],
+        )
+        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    for statement_id, lookups in expected.items():
+        assert rows[statement_id] == (
+            list(lookups.agents),
+            list(lookups.related_agents),
+            list(lookups.related_activities),
+            list(lookups.attachment_sha2),
+        )
+    assert rows[with_arrays["id"]][0]  # the Group's members: not empty
+    assert long_id in rows[with_arrays["id"]][2]
+    assert rows[without["id"]][0] == []
+
+
 def test_lrs_sets_id_stored_authority_version_and_timestamp(principal):
     """Data §2.4.1 (id), §2.4.7 (timestamp = stored when absent), §2.4.8 (stored),
     §2.4.9 (authority from the credentials), §2.4.10 (version)."""
