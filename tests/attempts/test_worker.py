@@ -60,26 +60,23 @@ def test_nudges_while_a_drain_is_pending_send_nothing_more(principal, broker, se
     assert queued_tasks(broker) == ["attempts.tasks.projection_drain"] * 2
 
 
-def test_a_failing_redis_never_fails_the_write(principal, monkeypatch):
-    def broken(*args, **kwargs):
-        raise ConnectionError("redis away")
-
-    monkeypatch.setattr(redis_batch, "get_redis_connection", broken)
-    [statement_id] = store(principal, cmi5.Session().launched())
-    assert statement_id
-    assert queue_size() == 1
-
-
-def test_a_failing_broker_never_fails_the_write(principal, broker, monkeypatch):
+@pytest.mark.parametrize("away", ["redis", "broker"])
+def test_a_failing_redis_or_broker_never_fails_the_write(principal, broker, monkeypatch, away):
+    """The nudge runs after commit: neither the cache's Redis nor the Celery broker being
+    unreachable can fail the write, and the queue row is there for the sweeper."""
     from attempts.tasks import projection_drain
 
     def broken(*args, **kwargs):
-        raise ConnectionError("broker away")
+        raise ConnectionError(f"{away} away")
 
-    monkeypatch.setattr(projection_drain, "apply_async", broken)
+    if away == "redis":
+        monkeypatch.setattr(redis_batch, "get_redis_connection", broken)
+    else:
+        monkeypatch.setattr(projection_drain, "apply_async", broken)
     [statement_id] = store(principal, cmi5.Session().launched())
     assert statement_id
     assert queue_size() == 1
+    assert queued_tasks(broker) == []
 
 
 def test_the_cache_bump_and_the_nudge_share_one_redis_round_trip(principal, broker, monkeypatch):
