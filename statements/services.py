@@ -558,7 +558,8 @@ _LENGTH = struct.Struct("!i").pack
 def _text_array(values: tuple[str, ...]) -> bytes:
     """A one-dimensional text[] without NULLs in PostgreSQL's binary format (array_send):
     dimensions, no-null flag, element type, then each element's length and UTF-8 bytes.
-    The same bytes as psycopg's list dumper, built in about a third of its time."""
+    The same bytes as psycopg's list dumper; with it a statement's row encodes in about
+    6 µs instead of 10 on the 2-core machine (docs/benchmarks.md)."""
     if not values:
         return _EMPTY_TEXT_ARRAY
     parts = [_ARRAY_HEADER(1, 0, _TEXT_OID, len(values), 1)]
