@@ -2,8 +2,9 @@
 
 Events announce *changes*: a recompute that leaves a row as it was emits nothing, so a
 redelivered batch or a rebuild over up-to-date rows is silent. Event ids are uuid5 digests
-of what changed, so the same change always has the same id, which the outbox stores once
-and JetStream deduplicates by ``Nats-Msg-Id``.
+of what changed (uuid3 for ``statement.stored``, which PostgreSQL computes: below), so the
+same change always has the same id, which the outbox stores once and JetStream
+deduplicates by ``Nats-Msg-Id``.
 
 Aggregate keys are per group (``progress:<group id>``, the group being one learner's
 statements about one Activity in one registration; its id is the completion id): the
@@ -19,8 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
-
-import orjson
 
 from attempts.projection import (
     Attempt,
@@ -141,18 +140,47 @@ STATEMENT_STORED_SQL = f"""json_build_object(
     'voids', CASE WHEN s.verb_id = '{VOIDED}' THEN s.statement_ref END)::text"""
 
 
-def statement_stored_event(tenant_id: int, slug: str, statement_id: str, payload: str):
-    """The analytics firehose: a stored statement's id and lookup fields, not its body
-    (``payload``: the JSON ``STATEMENT_STORED_SQL`` built)."""
-    return OutboxEvent(
-        event_type=STATEMENT_STORED,
-        tenant_id=tenant_id,
-        tenant_slug=slug,
-        aggregate_key=f"statement:{statement_id}",
-        payload=orjson.Fragment(payload),
-        event_id=event_id(tenant_id, "stored", statement_id),
-        schema_version=SCHEMA_VERSION,
-    )
+# ``statement.stored`` events are written by PostgreSQL, in the projector's claim statement
+# (``services._CLAIM_SQL``), from the rows it joins there: the firehose is most of what the
+# projector writes (one event a statement), and building it in the database keeps each
+# event's payload, id and shard off Python and off the wire, about a third of the
+# projector's cost per statement (docs/benchmarks.md). PostgreSQL has MD5 but not SHA-1
+# built in, so these ids are uuid3 (RFC 4122's MD5 name-based UUID) where the other
+# events' are uuid5: still a pure function of (tenant, statement). The event is the only
+# one of its aggregate key (``statement:<id>``), so no order ties it to a shard: it takes
+# the first two bytes of its id modulo the shard count, where keys of several events take
+# their CRC-32 (``outbox.services.shard_of``).
+def statement_stored_event_id(tenant_id: int, statement_id: str) -> uuid.UUID:
+    """The id ``STATEMENT_STORED_EVENTS_SQL`` gives the statement.stored event of a
+    statement (``statement_id`` lowercase, as PostgreSQL prints a uuid)."""
+    return uuid.uuid3(_NAMESPACE, f"{tenant_id}\x1fstored\x1f{statement_id}")
+
+
+def statement_stored_shard(event_id: uuid.UUID, shards: int) -> int:
+    """The relay shard ``STATEMENT_STORED_EVENTS_SQL`` gives a statement.stored event."""
+    return int.from_bytes(event_id.bytes[:2], "big") % shards
+
+
+# The outbox rows (``outbox.services.OUTBOX_COLUMNS``) of the statement.stored events of the
+# claimed rows in ``found`` (tenant_id, seq, statement_id, stored_event: the payload, null
+# when the statement is gone); ``%s`` is the shard count. A deleted tenant's rows announce
+# nothing. ``d`` is the MD5 digest of the uuid3 name; setting the version (3) and variant
+# bits makes it the id. (Only module constants are placed by the f-string.)
+STATEMENT_STORED_EVENTS_SQL = f"""
+SELECT encode(set_byte(set_byte(h.d, 6, (get_byte(h.d, 6) & 15) | 48),
+                       8, (get_byte(h.d, 8) & 63) | 128), 'hex')::uuid,
+       '{STATEMENT_STORED}', {SCHEMA_VERSION}, f.tenant_id, t.slug,
+       'statement:' || f.statement_id, ((get_byte(h.d, 0) * 256 + get_byte(h.d, 1)) %% %s),
+       f.stored_event
+FROM found f
+JOIN tenants_tenant t ON t.id = f.tenant_id
+CROSS JOIN LATERAL (
+    SELECT decode(md5('\\x{_NAMESPACE.hex}'::bytea || convert_to(
+        f.tenant_id::text || chr(31) || 'stored' || chr(31) || f.statement_id::text, 'UTF8'
+    )), 'hex') AS d
+) h
+WHERE f.stored_event IS NOT NULL
+ORDER BY f.seq"""  # noqa: S608
 
 
 def _event(event_type: str, row: Attempt | Completion, slug: str, eid, data: dict):

@@ -9,7 +9,8 @@ One batch is one transaction:
 1. Claim queue rows (``statement_projection_queue``, written by the statements write path in
    the statement's own transaction) in ``seq`` order with ``FOR UPDATE SKIP LOCKED``,
    deleting them in the same statement, so several workers take disjoint batches and a
-   batch that rolls back leaves its rows for the next claim.
+   batch that rolls back leaves its rows for the next claim. That statement also writes
+   the claimed statements' ``statement.stored`` outbox events (``events``).
 2. Find the groups they touch: a statement's own (learner, Activity, registration), and for
    a voiding statement, its target's group (Data §2.3.2: the target stops counting).
 3. ``groups_recompute``: take a transaction-scoped advisory lock per learner, in sorted
@@ -48,10 +49,10 @@ from django.db import InterfaceError, OperationalError, connection, connections,
 
 from attempts import metrics
 from attempts.events import (
+    STATEMENT_STORED_EVENTS_SQL,
     STATEMENT_STORED_SQL,
     attempt_events,
     completion_events,
-    statement_stored_event,
 )
 from attempts.nudge import projection_nudge
 from attempts.projection import (
@@ -64,7 +65,12 @@ from attempts.projection import (
     project_group,
 )
 from attempts.selectors import outcomes_for_tenant, tenant_slug
-from outbox.services import OutboxEvent, outbox_enqueue_many
+from outbox.services import (
+    OutboxEvent,
+    outbox_enqueue_many,
+    outbox_insert_sql,
+    register_relay_nudge,
+)
 from statements.feed import QUEUE_TABLE
 from statements.xapi.lookups import VOIDED
 
@@ -83,7 +89,6 @@ class _Claimed:
     activity_id: str | None
     registration: str | None
     statement_ref: str | None
-    stored_event: str | None  # the statement.stored payload (events.STATEMENT_STORED_SQL)
 
     @property
     def group(self) -> GroupKey | None:
@@ -96,7 +101,8 @@ class _Claimed:
 # transaction rolls back, so claim and removal are one statement. The rows are found again
 # by ``ctid``, which cannot change while this statement holds their locks; matching on
 # ``seq = ANY(...)`` instead made PostgreSQL 15 probe the index once per row, about seven
-# times slower at a batch of 1,000.
+# times slower at a batch of 1,000. The same statement writes the claimed statements'
+# ``statement.stored`` events to the outbox (``events.STATEMENT_STORED_EVENTS_SQL``).
 _CLAIM_SQL = f"""
     WITH claimed AS (
         DELETE FROM {QUEUE_TABLE} q
@@ -104,14 +110,21 @@ _CLAIM_SQL = f"""
             SELECT ctid FROM {QUEUE_TABLE} ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
         ))
         RETURNING q.tenant_id, q.seq, q.statement_id, q.stored
+    ), found AS MATERIALIZED (
+        SELECT c.tenant_id, c.seq, c.statement_id, s.actor_ifi, s.verb_id, s.object_type,
+               s.activity_id, s.registration, s.statement_ref,
+               CASE WHEN s.statement_id IS NOT NULL THEN {STATEMENT_STORED_SQL} END
+                   AS stored_event
+        FROM claimed c
+        LEFT JOIN statements s ON s.tenant_id = c.tenant_id AND s.stored = c.stored
+                              AND s.statement_id = c.statement_id
+    ), announced AS (
+        {outbox_insert_sql(STATEMENT_STORED_EVENTS_SQL)}
     )
-    SELECT c.tenant_id, c.statement_id::text, s.actor_ifi, s.verb_id, s.object_type,
-           s.activity_id, s.registration::text, s.statement_ref::text,
-           CASE WHEN s.statement_id IS NOT NULL THEN {STATEMENT_STORED_SQL} END
-    FROM claimed c
-    LEFT JOIN statements s ON s.tenant_id = c.tenant_id AND s.stored = c.stored
-                          AND s.statement_id = c.statement_id
-    ORDER BY c.seq
+    SELECT tenant_id, statement_id::text, actor_ifi, verb_id, object_type, activity_id,
+           registration::text, statement_ref::text
+    FROM found
+    ORDER BY seq
 """
 
 
@@ -120,10 +133,12 @@ def projection_process_batch(*, limit: int | None = None) -> int:
     none was free). Idempotent: re-projecting a statement rewrites the same rows."""
     limit = limit or settings.PROGRESS_PROJECTION_BATCH
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, [limit])
+        cursor.execute(_CLAIM_SQL, [limit, settings.PROGRESS_OUTBOX_SHARDS])
         claimed = [_Claimed(*row) for row in cursor.fetchall()]
         if not claimed:
             return 0
+        if any(row.object_type is not None for row in claimed):
+            register_relay_nudge()  # the claim wrote their statement.stored events
         by_tenant: dict[int, list[_Claimed]] = defaultdict(list)
         for row in claimed:
             by_tenant[row.tenant_id].append(row)
@@ -136,11 +151,6 @@ def projection_process_batch(*, limit: int | None = None) -> int:
             groups = {row.group for row in rows if row.group is not None}
             groups |= _voided_groups(cursor, tenant_id, rows)
             events += groups_recompute(cursor, tenant_id=tenant_id, groups=groups)
-            events += [
-                statement_stored_event(tenant_id, slug, row.statement_id, row.stored_event)
-                for row in rows
-                if row.stored_event is not None
-            ]
         if events:
             outbox_enqueue_many(events)
     return len(claimed)
@@ -299,12 +309,26 @@ def _keys_document(keys: list[GroupKey]) -> str:
     ).decode()
 
 
+# One probe of the group index per key, on all four of its columns, whatever the planner
+# estimates. It takes ``jsonb_to_recordset`` for 100 rows whatever its size: as a plain join
+# with ``IS NOT DISTINCT FROM`` (which no index serves) it chose, on tables whose statistics
+# lagged their size, a hash join over the tenant's whole table, so a batch cost O(the
+# tenant's rows). A registration or none are two probes, of which the key's own runs;
+# ``OFFSET 0`` keeps the subquery from being flattened into a join again.
 _BY_KEYS = (
-    "FROM {table} t, "
+    "FROM "
     + _KEYS
     + """
-    WHERE t.tenant_id = %s AND t.learner = k.learner AND t.activity_id = k.activity_id
-      AND t.registration IS NOT DISTINCT FROM k.reg
+    CROSS JOIN LATERAL (
+        (SELECT * FROM {table} r
+         WHERE r.tenant_id = %s AND r.learner = k.learner AND r.activity_id = k.activity_id
+           AND r.registration = k.reg
+         UNION ALL
+         SELECT * FROM {table} r
+         WHERE k.reg IS NULL AND r.tenant_id = %s AND r.learner = k.learner
+           AND r.activity_id = k.activity_id AND r.registration IS NULL)
+        OFFSET 0
+    ) t
 """
 )
 _BY_LEARNERS = "FROM {table} t WHERE t.tenant_id = %s AND t.learner = ANY(%s)"
@@ -327,9 +351,13 @@ _EXISTING_BY_LEARNERS = _EXISTING.format(
 def _existing(cursor, tenant_id: int, keys_document: str):
     """What the groups' rows hold now, for the events to emit and the rows to remove:
     ``{attempt_id: (status, finishing statement)}`` and ``{completion_id: statement_id}``."""
-    cursor.execute(_EXISTING_BY_KEYS, [keys_document, tenant_id] * 2)
+    cursor.execute(_EXISTING_BY_KEYS, _existing_by_keys_params(tenant_id, keys_document))
     attempts, completions, _ = _existing_rows(cursor.fetchall())
     return attempts, completions
+
+
+def _existing_by_keys_params(tenant_id: int, keys_document: str) -> list:
+    return [keys_document, tenant_id, tenant_id] * 2
 
 
 def _existing_of_learners(cursor, tenant_id: int, learners: list[str]):

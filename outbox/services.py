@@ -32,24 +32,41 @@ SHARD_LOCK_CLASS = 0x6F627800  # "obx\0"
 _SUBJECT_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
+OUTBOX_COLUMNS = (
+    "event_id, event_type, schema_version, tenant_id, tenant_slug, aggregate_key, shard, payload"
+)
+
+
+def outbox_insert_sql(select_sql: str) -> str:
+    """An INSERT of the events ``select_sql`` yields (its columns in ``OUTBOX_COLUMNS``
+    order, ``payload`` the event's ``data`` as JSON text), idempotent on the event id.
+
+    For emitters whose events are cheapest built by PostgreSQL from rows it already has.
+    They take on what ``outbox_enqueue_many`` checks and does: a known type and schema
+    version, a tenant slug that is a NATS subject token, a non-empty aggregate key without
+    control characters, the shard of that key, and ``register_relay_nudge()`` in the same
+    transaction.
+    """
+    return (
+        f"INSERT INTO outbox_events ({OUTBOX_COLUMNS})\n{select_sql}\n"
+        "ON CONFLICT (event_id) DO NOTHING"
+    )
+
+
 # The events travel as one JSON document (each payload a JSON string inside it): psycopg
 # quotes text arrays element by element in Python, which cost more than the insert itself
 # at hundreds of events a batch. Rows are ordered by ``ordinality``, so ``seq`` follows the
 # order of the caller's list: that is the order the relay keeps for events of one key.
-_INSERT_SQL = """
-INSERT INTO outbox_events
-    (event_id, event_type, schema_version, tenant_id, tenant_slug, aggregate_key, shard,
-     payload)
-SELECT e.event_id, e.event_type, e.schema_version, e.tenant_id, e.tenant_slug,
+_INSERT_SQL = outbox_insert_sql(
+    """SELECT e.event_id, e.event_type, e.schema_version, e.tenant_id, e.tenant_slug,
        e.aggregate_key, e.shard, e.payload
 FROM ROWS FROM (jsonb_to_recordset(%s::jsonb)
          AS (event_id uuid, event_type text, schema_version smallint, tenant_id bigint,
              tenant_slug text, aggregate_key text, shard smallint, payload text))
      WITH ORDINALITY AS e(event_id, event_type, schema_version, tenant_id, tenant_slug,
                           aggregate_key, shard, payload, ordinality)
-ORDER BY e.ordinality
-ON CONFLICT (event_id) DO NOTHING
-"""
+ORDER BY e.ordinality"""
+)
 
 
 class OutboxError(ValueError):
@@ -130,7 +147,7 @@ def outbox_enqueue_many(events: Iterable[OutboxEvent]) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_SQL, [orjson.dumps(rows).decode()])
-    _register_nudge()
+    register_relay_nudge()
 
 
 def _check(event: OutboxEvent) -> None:
@@ -154,7 +171,7 @@ _nudge_lock = threading.Lock()
 _last_nudge = -float("inf")
 
 
-def _register_nudge() -> None:
+def register_relay_nudge() -> None:
     """One ``on_commit`` nudge per transaction, however many enqueues it makes.
 
     Django drops the callbacks of a rolled-back transaction (or savepoint), so looking for

@@ -4,6 +4,7 @@ concurrency and rebuild (ARCHITECTURE.md §6)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import random
 import threading
@@ -15,12 +16,14 @@ from django.core.management import call_command
 from django.db import connection, connections, transaction
 
 from attempts import selectors, services
+from attempts.events import statement_stored_event_id, statement_stored_shard
 from attempts.models import VerbOutcome
 from attempts.projection import GroupKey, fact_from_statement, project_group
 from attempts.selectors import outcomes_for_tenant, projection_lag_seconds
 from attempts.services import projection_process_batch, projection_rebuild
 from attempts.vocabulary import DEFAULT_OUTCOMES, Outcome
 from outbox.schemas import validate_event
+from outbox.services import relay_nudge
 from tests.attempts import cmi5
 from tests.attempts.conftest import drain, outbox_events, queue_size, store, table
 from tests.statements import builders
@@ -304,6 +307,47 @@ def test_a_statement_without_an_identified_actor_is_announced_with_a_null_actor(
     assert data["statement_id"] == statement_id
 
 
+@pytest.mark.parametrize("shards", [1, 16])
+def test_statement_stored_events_are_written_by_the_claim_with_their_derived_ids_and_shards(
+    principal, settings, django_capture_on_commit_callbacks, shards
+):
+    """docs/events.md: one statement.stored per new statement, in the order claimed,
+    its id the uuid3 of (tenant, statement) and its shard from that id, computed by
+    PostgreSQL exactly as ``statement_stored_event_id`` and ``statement_stored_shard`` do;
+    a batch that only announces statements still nudges the relay after commit."""
+    settings.PROGRESS_OUTBOX_SHARDS = shards
+    agent_object = {"objectType": "Agent", "mbox": "mailto:someone@example.org"}
+    ids = store(principal, *(builders.statement(obj=agent_object) for _ in range(20)))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement_id::text FROM statement_projection_queue ORDER BY seq")
+        claim_order = [row[0] for row in cursor.fetchall()]
+    assert sorted(claim_order) == sorted(ids)
+    with transaction.atomic(), django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert projection_process_batch() == 20
+    assert relay_nudge in callbacks
+    events = outbox_events(principal.tenant_id)
+    assert [orjson.loads(e["payload"])["statement_id"] for e in events] == claim_order
+    for event, statement_id in zip(events, claim_order, strict=True):
+        expected_id = statement_stored_event_id(principal.tenant_id, statement_id)
+        assert event["event_id"] == expected_id
+        assert expected_id.version == 3
+        assert event["shard"] == statement_stored_shard(expected_id, shards)
+        assert 0 <= event["shard"] < shards
+        assert event["aggregate_key"] == f"statement:{statement_id}"
+        assert event["tenant_slug"] == principal.tenant_slug
+    if shards == 16:
+        assert len({e["shard"] for e in events}) > 1
+    # Claimed again (a redelivery), the same statements add no second event.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO statement_projection_queue (tenant_id, statement_id, stored) "
+            "SELECT tenant_id, statement_id, stored FROM statements WHERE tenant_id = %s",
+            [principal.tenant_id],
+        )
+    assert drain() == 20
+    assert outbox_events(principal.tenant_id) == events
+
+
 def test_events_follow_an_attempt_through_batches(principal):
     session = cmi5.Session()
     store(principal, session.launched(move_on="Passed"), session.initialized())
@@ -487,3 +531,65 @@ def test_rows_failing_one_after_another_stop_the_drain_instead_of_emptying_the_q
         services.projection_drain_run(budget_seconds=60)
     assert selectors.projection_failures_count() == services._MAX_QUARANTINED_IN_A_ROW
     assert queue_size() == 30 - services._MAX_QUARANTINED_IN_A_ROW
+
+
+def _clone_projected_rows(tenant_id: int, count: int) -> None:
+    """``count`` copies of the tenant's attempt and completion, each under its own learner
+    (``clone-<n>``), without a registration for even ``n``. Not analyzed afterwards: the
+    statistics lag the tables' size, as they do between autovacuum's passes."""
+    for name, key, prefix in (
+        ("attempts", "attempt_id", "a"),
+        ("completions", "completion_id", "c"),
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {name}
+                SELECT (jsonb_populate_record(t, jsonb_build_object(
+                    'learner', 'clone-' || g,
+                    '{key}', md5('{prefix}' || g)::uuid,
+                    'registration', CASE WHEN g %% 2 = 0 THEN NULL ELSE t.registration END))).*
+                FROM {name} t, generate_series(1, %s) AS g
+                WHERE t.tenant_id = %s
+                """,  # noqa: S608 - table and column names are this test's constants
+                [count, tenant_id],
+            )
+
+
+def _clone_id(prefix: str, n: int) -> str:
+    return str(uuid.UUID(hashlib.md5(f"{prefix}{n}".encode()).hexdigest()))  # noqa: S324
+
+
+def test_a_batch_reads_its_groups_rows_key_by_key_whatever_the_statistics_say(principal):
+    """What a batch's groups hold now (for the events and the rows to remove) is read by one
+    index probe per key, registration or none. As a plain join, with statistics that lagged
+    the tables' size, the planner chose a hash join over the tenant's whole tables, so a
+    batch cost O(the tenant's rows)."""
+    session = cmi5.Session()
+    store(principal, *session.normal())
+    drain()
+    _clone_projected_rows(principal.tenant_id, 20_000)
+    asked = range(1, 301)
+    keys = [group(session)] + [
+        GroupKey(f"clone-{n}", session.activity, None if n % 2 == 0 else session.registration)
+        for n in asked
+    ]
+    # Matches nothing: a clone's learner with the other registration state.
+    keys.append(GroupKey("clone-2", session.activity, session.registration))
+    document = services._keys_document(keys)
+    with connection.cursor() as cursor:
+        attempts, completions = services._existing(cursor, principal.tenant_id, document)
+        cursor.execute(
+            "EXPLAIN " + services._EXISTING_BY_KEYS,
+            services._existing_by_keys_params(principal.tenant_id, document),
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    [own_attempt], own_completion = expected(principal, session.statements, group(session))
+    assert set(attempts) == {own_attempt.attempt_id} | {_clone_id("a", n) for n in asked}
+    assert set(completions) == {own_completion.completion_id} | {_clone_id("c", n) for n in asked}
+    # One index probe per key: a nested loop over the keys, never a pass over the table.
+    assert plan.count("Function Scan on jsonb_to_recordset") == 2
+    assert plan.count("Nested Loop") == 2
+    assert "Hash Join" not in plan
+    assert "Seq Scan" not in plan
+    assert "Bitmap" not in plan
