@@ -171,12 +171,20 @@ def _check_indexable(lookups: Lookups, *, has_nul: bool) -> None:
 
 
 def _check_identifier(value: str, path: str | None, has_nul: bool) -> None:
-    where = "" if path else f": {value[:60]!r}..."
     if _too_long(value):
-        raise BadRequest(_TOO_LONG + where, path=path)
+        raise BadRequest(_TOO_LONG + _which(value, path), path=path)
     if has_nul and "\x00" in value:
         # PostgreSQL text cannot hold U+0000 at all.
-        raise BadRequest("an identifier cannot contain the character U+0000" + where, path=path)
+        raise BadRequest(
+            "an identifier cannot contain the character U+0000" + _which(value, path), path=path
+        )
+
+
+def _which(value: str, path: str | None) -> str:
+    """Names an identifier that has no path of its own (a related Agent or Activity). Only
+    built for an error: formatting it for every identifier of every statement cost more
+    than the checks themselves."""
+    return "" if path else f": {value[:60]!r}..."
 
 
 _TOO_LONG = f"an identifier longer than {MAX_INDEXED_BYTES} bytes cannot be indexed"

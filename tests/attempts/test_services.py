@@ -45,6 +45,16 @@ def expected(principal, statements, key):
     return project_group(principal.tenant_id, key, facts)
 
 
+def requeue_all(tenant_id: int) -> None:
+    """Queue every stored statement of the tenant again, as a redelivery would."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO statement_projection_queue (tenant_id, statement_id, stored) "
+            "SELECT tenant_id, statement_id, stored FROM statements WHERE tenant_id = %s",
+            [tenant_id],
+        )
+
+
 def group(session: cmi5.Session, name: str = "ann") -> GroupKey:
     return GroupKey(cmi5.learner_ifi(name), session.activity, session.registration)
 
@@ -124,12 +134,7 @@ def test_a_redelivered_batch_changes_nothing_and_emits_nothing(principal):
         table("completions", principal.tenant_id),
     )
     events = outbox_events(principal.tenant_id)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO statement_projection_queue (tenant_id, statement_id, stored) "
-            "SELECT tenant_id, statement_id, stored FROM statements WHERE tenant_id = %s",
-            [principal.tenant_id],
-        )
+    requeue_all(principal.tenant_id)
     assert drain() == 5
     assert table("attempts", principal.tenant_id) == attempts
     assert table("completions", principal.tenant_id) == completions
@@ -338,12 +343,7 @@ def test_statement_stored_events_are_written_by_the_claim_with_their_derived_ids
     if shards == 16:
         assert len({e["shard"] for e in events}) > 1
     # Claimed again (a redelivery), the same statements add no second event.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO statement_projection_queue (tenant_id, statement_id, stored) "
-            "SELECT tenant_id, statement_id, stored FROM statements WHERE tenant_id = %s",
-            [principal.tenant_id],
-        )
+    requeue_all(principal.tenant_id)
     assert drain() == 20
     assert outbox_events(principal.tenant_id) == events
 
@@ -593,3 +593,44 @@ def test_a_batch_reads_its_groups_rows_key_by_key_whatever_the_statistics_say(pr
     assert "Hash Join" not in plan
     assert "Seq Scan" not in plan
     assert "Bitmap" not in plan
+
+
+def test_a_groups_statements_are_read_through_one_learner_not_through_their_activity(
+    principal,
+):
+    """The facts of a batch's groups are read through the registration or actor index,
+    never the Activity's: an Activity's statements are every learner's, and on a partition
+    whose statistics lagged its size the planner took that index and read each Activity's
+    whole history once per key."""
+    session = cmi5.Session()
+    store(principal, *session.normal())
+    with connection.cursor() as cursor:
+        # 20,000 more statements about the same Activity, one learner and registration
+        # each, not analyzed afterwards.
+        cursor.execute(
+            """
+            INSERT INTO statements
+            SELECT (jsonb_populate_record(NULL::statements, to_jsonb(s) || jsonb_build_object(
+                'statement_id', md5('s' || g)::uuid,
+                'actor_ifi', 'clone-' || g,
+                'registration', md5('r' || g)::uuid))).*
+            FROM (SELECT * FROM statements WHERE tenant_id = %s LIMIT 1) s,
+                 generate_series(1, 20000) AS g
+            """,
+            [principal.tenant_id],
+        )
+    keys = [group(session)] + [
+        GroupKey(f"clone-{n}", session.activity, _clone_id("r", n)) for n in range(1, 151)
+    ]
+    with connection.cursor() as cursor:
+        facts = services.facts_load(cursor, principal.tenant_id, keys)
+        cursor.execute(
+            "EXPLAIN " + services._FACTS_WITH_REGISTRATION,
+            [services._keys_document(keys), principal.tenant_id],
+        )
+        plan = [row[0].strip() for row in cursor.fetchall()]
+    assert len(facts[group(session)]) == len(session.statements)
+    assert all(len(facts[key]) == 1 for key in keys[1:])
+    index_conditions = [line for line in plan if line.startswith("Index Cond")]
+    assert index_conditions
+    assert not [line for line in index_conditions if "activity_id" in line]

@@ -156,6 +156,24 @@ def test_each_refusal_has_its_reason_and_never_blocks_the_others(producer, build
     assert count(good["id"]) == 1
 
 
+def test_every_message_of_a_batch_gets_its_senders_decision(producer):
+    """The sender is decided once per (subject, credential) a batch; every message of a
+    refused sender is dead-lettered with its own reason, and an accepted sender's
+    messages are all stored, however the two interleave."""
+    good = [builders.statement() for _ in range(4)]
+    batch = []
+    for statement in good:
+        batch.append(message(producer, statement))
+        batch.append(message(producer, builders.statement(), headers={CREDENTIAL_HEADER: "x"}))
+    batch.append(message(producer, builders.statement(), subject=f"{PREFIX}.no-such-tenant"))
+    outcome = ingest_batch(batch)
+    assert reasons(outcome) == ["unknown_credential"] * 4 + ["unknown_tenant"]
+    assert [dead[0] for dead in outcome.dead] == [*batch[1:8:2], batch[8]]
+    assert {dead[2] for dead in outcome.dead[:4]} == {"no credential 'x'"}
+    assert outcome.stored == batch[0:8:2]
+    assert all(count(statement["id"]) == 1 for statement in good)
+
+
 def test_credential_and_tenant_state_is_checked(db):
     disabled = CredentialFactory(enabled=False)
     reader = CredentialFactory(scopes=[STATEMENTS_READ])
