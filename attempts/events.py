@@ -143,8 +143,8 @@ STATEMENT_STORED_SQL = f"""json_build_object(
 # ``statement.stored`` events are written by PostgreSQL, in the projector's claim statement
 # (``services._CLAIM_SQL``), from the rows it joins there: the firehose is most of what the
 # projector writes (one event a statement), and building it in the database keeps each
-# event's payload, id and shard off Python and off the wire, about a third of the
-# projector's cost per statement (docs/benchmarks.md). PostgreSQL has MD5 but not SHA-1
+# event's payload, id and shard off Python and off the wire (about 9 % more statements a
+# second in one process, docs/benchmarks.md). PostgreSQL has MD5 but not SHA-1
 # built in, so these ids are uuid3 (RFC 4122's MD5 name-based UUID) where the other
 # events' are uuid5: still a pure function of (tenant, statement). The event is the only
 # one of its aggregate key (``statement:<id>``), so no order ties it to a shard: it takes
