@@ -105,6 +105,15 @@ class Server:
                 time.sleep(0.3)
         raise RuntimeError("the server did not start")
 
+    def pids(self) -> list[int]:
+        """The gunicorn master and its workers."""
+        pid = self.process.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [pid, *map(int, children)]
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(30)

@@ -179,6 +179,11 @@ PROGRESS_INGEST_DEADLETTER_SUBJECT = env.str(
 # longest a fetch waits to fill a batch (seconds).
 PROGRESS_INGEST_BATCH = env.int("PROGRESS_INGEST_BATCH", default=500, minimum=1, maximum=5000)
 PROGRESS_INGEST_MAX_WAIT = env.float("PROGRESS_INGEST_MAX_WAIT", default=0.2, minimum=0.01)
+# Batches stored at once, each in its own thread and database connection: while one waits
+# on PostgreSQL, the next one is validated (docs/ingest.md).
+PROGRESS_INGEST_STORE_THREADS = env.int(
+    "PROGRESS_INGEST_STORE_THREADS", default=2, minimum=1, maximum=8
+)
 # Longer than the slowest batch: a message not acked by then is delivered again.
 PROGRESS_INGEST_ACK_WAIT = env.float("PROGRESS_INGEST_ACK_WAIT", default=120.0, minimum=5.0)
 # Deliveries before JetStream gives a message up (it then stays in the stream, unacked).

@@ -418,3 +418,71 @@ def test_a_nats_outage_is_waited_out_without_loss_or_duplicates(config, producer
     wait_for(lambda: consumer_state(config) == (0, 0, 0), timeout=30, what="all acked")
     running.stop()
     assert stored_count(producer) == 20
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "$JS.ACK.PROGRESS_INGEST.progress-ingest.3.1207.96.1764590000123456789.41",
+        "$JS.ACK.hub.ACCOUNTHASH.PROGRESS_INGEST.progress-ingest.3.1207.96.1764590000123456789.41",
+        "$JS.ACK.hub.ACCOUNTHASH.PROGRESS_INGEST.progress-ingest.3.1207.96.1764590000123456789.41.x7",
+        "$JS.ACK._.ACCOUNTHASH.PROGRESS_INGEST.progress-ingest.3.1207.96.1764590000123456789.41.x7",
+    ],
+)
+def test_the_stream_position_is_read_as_nats_py_reads_it(reply):
+    """Both reply subject layouts (with and without domain and account hash) give the
+    stream and stream sequence that nats-py's own metadata gives."""
+    from nats.aio.msg import Msg
+
+    message = Msg(_client=None, subject="progress.ingest.t", reply=reply)
+    metadata = Msg(_client=None, reply=reply).metadata
+    assert consumer_module.stream_position(message) == (
+        metadata.stream, metadata.sequence.stream,
+    ) == ("PROGRESS_INGEST", 1207)  # fmt: skip
+
+
+def test_a_message_that_is_no_jetstream_delivery_is_refused_by_its_metadata():
+    from nats.aio.msg import Msg
+    from nats.errors import NotJSMessageError
+
+    with pytest.raises(NotJSMessageError):
+        consumer_module.stream_position(Msg(_client=None, reply="_INBOX.abc.1"))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batches_are_stored_concurrently_up_to_the_store_threads_each_on_its_own_connection(
+    config, producer, monkeypatch, threads
+):
+    """``store_threads`` batches are stored at once (while one waits on PostgreSQL the
+    next is validated), each thread on a database connection of its own; every message is
+    stored once and acked."""
+    config = dataclasses.replace(config, batch=10, store_threads=threads)
+    real = consumer_module.ingest_batch
+    lock = threading.Lock()
+    state = {"now": 0, "most": 0, "backends": set()}
+
+    def slow(messages):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                state["backends"].add((threading.get_ident(), cursor.fetchone()[0]))
+            time.sleep(0.4)
+            return real(messages)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    monkeypatch.setattr(consumer_module, "ingest_batch", slow)
+    ensure(config)
+    publish(config, producer, [builders.statement() for _ in range(60)])
+    running = Running(config)
+    wait_for(lambda: stored_count(producer) == 60, timeout=30, what="60 statements")
+    wait_for(lambda: consumer_state(config) == (0, 0, 0), what="all acked")
+    running.stop()
+    assert state["most"] == threads
+    threads_seen = {thread for thread, _ in state["backends"]}
+    backends_seen = {backend for _, backend in state["backends"]}
+    assert len(threads_seen) == len(backends_seen) == threads
