@@ -26,6 +26,10 @@ BATCH_SECONDS = Histogram(
     "One projection batch, claim to commit",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+LEARNERS_DEFERRED = Counter(
+    "progress_projection_learners_deferred_total",
+    "Learners a batch found locked by another worker; their rows went back to the queue",
+)
 QUARANTINED = Counter(
     "progress_projection_quarantined_total",
     "Statements moved to projection_failures after failing to project on their own",

@@ -13,9 +13,15 @@ One batch is one transaction:
    the claimed statements' ``statement.stored`` outbox events (``events``).
 2. Find the groups they touch: a statement's own (learner, Activity, registration), and for
    a voiding statement, its target's group (Data §2.3.2: the target stops counting).
-3. ``groups_recompute``: take a transaction-scoped advisory lock per learner, in sorted
-   order (no deadlocks), *then* read every non-voided statement of each group. Under READ
-   COMMITTED that read sees everything committed before the lock was granted, so of two
+3. Lock the learners of those groups with transaction-scoped advisory locks, *then* read
+   every non-voided statement of each group (``groups_recompute``). A learner another
+   worker is recomputing is not waited for: its claimed rows go back to the queue with
+   their ``seq`` and are claimed again by a later batch. Waiting would hold the whole
+   batch behind that worker's transaction, and two workers' batches share some learners
+   almost always (measured: workers waiting on each other about half of the time with a
+   large backlog). Only a batch that could lock none of its learners waits, for all of
+   them in sorted order, holding none: no deadlocks, no spinning. Under READ
+   COMMITTED the read sees everything committed before the lock was granted, so of two
    workers recomputing one group the later one always reads at least what the earlier one
    read: the last write is never the staler one.
 4. Upsert the new rows (an unchanged row is not rewritten), delete the group's rows that no
@@ -89,6 +95,9 @@ class _Claimed:
     activity_id: str | None
     registration: str | None
     statement_ref: str | None
+    # The queue row's own columns, to put it back when its learner is busy.
+    seq: int
+    stored: dt.datetime
 
     @property
     def group(self) -> GroupKey | None:
@@ -111,7 +120,8 @@ _CLAIM_SQL = f"""
         ))
         RETURNING q.tenant_id, q.seq, q.statement_id, q.stored
     ), found AS MATERIALIZED (
-        SELECT c.tenant_id, c.seq, c.statement_id, s.actor_ifi, s.verb_id, s.object_type,
+        SELECT c.tenant_id, c.seq, c.statement_id, c.stored, s.actor_ifi, s.verb_id,
+               s.object_type,
                s.activity_id, s.registration, s.statement_ref,
                CASE WHEN s.statement_id IS NOT NULL THEN {STATEMENT_STORED_SQL} END
                    AS stored_event
@@ -122,15 +132,18 @@ _CLAIM_SQL = f"""
         {outbox_insert_sql(STATEMENT_STORED_EVENTS_SQL)}
     )
     SELECT tenant_id, statement_id::text, actor_ifi, verb_id, object_type, activity_id,
-           registration::text, statement_ref::text
+           registration::text, statement_ref::text, seq, stored
     FROM found
     ORDER BY seq
 """
 
 
 def projection_process_batch(*, limit: int | None = None) -> int:
-    """Project one claimed batch of queue rows; returns how many rows it claimed (0 when
-    none was free). Idempotent: re-projecting a statement rewrites the same rows."""
+    """Project one claimed batch of queue rows; returns how many rows it projected (0 when
+    none was free). Rows whose learner another transaction holds go back to the queue
+    and are not counted; should that be every row, 0 is returned too, and the drain of
+    the worker holding them, still running, takes them next. Idempotent: re-projecting a
+    statement rewrites the same rows."""
     limit = limit or settings.PROGRESS_PROJECTION_BATCH
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_CLAIM_SQL, [limit, settings.PROGRESS_OUTBOX_SHARDS])
@@ -142,27 +155,92 @@ def projection_process_batch(*, limit: int | None = None) -> int:
         by_tenant: dict[int, list[_Claimed]] = defaultdict(list)
         for row in claimed:
             by_tenant[row.tenant_id].append(row)
-        events: list[OutboxEvent] = []
+        # Per tenant and claimed row: the groups that row makes this batch recompute.
+        touched: dict[int, list[tuple[_Claimed, list[GroupKey]]]] = {}
         for tenant_id, rows in sorted(by_tenant.items()):
-            slug = tenant_slug(tenant_id)
-            if slug is None:
+            if tenant_slug(tenant_id) is None:
                 logger.warning("projection rows of deleted tenant %s dropped", tenant_id)
                 continue
-            groups = {row.group for row in rows if row.group is not None}
-            groups |= _voided_groups(cursor, tenant_id, rows)
+            voided = _voided_groups(cursor, tenant_id, rows)
+            touched[tenant_id] = [(row, _groups_of(row, voided)) for row in rows]
+        busy = _learners_try_lock(cursor, touched)
+        deferred: list[_Claimed] = []
+        events: list[OutboxEvent] = []
+        for tenant_id, entries in touched.items():
+            groups: set[GroupKey] = set()
+            for row, row_groups in entries:
+                if any((tenant_id, group.learner) in busy for group in row_groups):
+                    deferred.append(row)
+                else:
+                    groups.update(row_groups)
             events += groups_recompute(cursor, tenant_id=tenant_id, groups=groups)
+        if deferred:
+            _requeue(cursor, deferred)
         if events:
             outbox_enqueue_many(events)
-    return len(claimed)
+    return len(claimed) - len(deferred)
 
 
-def _voided_groups(cursor, tenant_id: int, rows: list[_Claimed]) -> set[GroupKey]:
+def _groups_of(row: _Claimed, voided: dict[str, GroupKey]) -> list[GroupKey]:
+    """The groups a claimed row has recomputed: its own, and a voiding statement's
+    target's."""
+    groups = [row.group] if row.group is not None else []
+    if row.verb_id == VOIDED and row.statement_ref in voided:
+        groups.append(voided[row.statement_ref])
+    return groups
+
+
+def _learners_try_lock(cursor, touched) -> set[tuple[int, str]]:
+    """Lock the learners of every touched group without waiting; returns the (tenant,
+    learner) pairs another transaction holds. When none could be locked at all, waits
+    for all of them instead (holding none, in sorted order) and returns nothing."""
+    wanted: dict[int, tuple[int, str]] = {}
+    for tenant_id, entries in touched.items():
+        for _, groups in entries:
+            for group in groups:
+                wanted[_lock_id(tenant_id, group.learner)] = (tenant_id, group.learner)
+    if not wanted:
+        return set()
+    locks = sorted(wanted)
+    cursor.execute(
+        "SELECT array_agg(k) FILTER (WHERE NOT pg_try_advisory_xact_lock(k)) "
+        "FROM unnest(%s::bigint[]) AS k",
+        [locks],
+    )
+    refused = cursor.fetchone()[0] or []
+    if len(refused) == len(locks):
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [locks]
+        )
+        return set()
+    metrics.LEARNERS_DEFERRED.inc(len(refused))
+    return {wanted[k] for k in refused}
+
+
+def _requeue(cursor, rows: list[_Claimed]) -> None:
+    """Put claimed rows back with their own ``seq``: they are claimed again, first."""
+    cursor.execute(
+        f"""
+        INSERT INTO {QUEUE_TABLE} (tenant_id, seq, statement_id, stored) OVERRIDING SYSTEM VALUE
+        SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::uuid[], %s::timestamptz[])
+        """,
+        [
+            [row.tenant_id for row in rows],
+            [row.seq for row in rows],
+            [row.statement_id for row in rows],
+            [row.stored for row in rows],
+        ],
+    )
+
+
+def _voided_groups(cursor, tenant_id: int, rows: list[_Claimed]) -> dict[str, GroupKey]:
+    """The group of each voided target (by its id, lowercase) that has one."""
     targets = [r.statement_ref for r in rows if r.verb_id == VOIDED and r.statement_ref]
     if not targets:
-        return set()
+        return {}
     cursor.execute(
         """
-        SELECT s.actor_ifi, s.activity_id, s.registration::text
+        SELECT i.statement_id::text, s.actor_ifi, s.activity_id, s.registration::text
         FROM statement_ids i
         JOIN statements s ON s.tenant_id = i.tenant_id AND s.stored = i.stored
                          AND s.statement_id = i.statement_id
@@ -171,7 +249,7 @@ def _voided_groups(cursor, tenant_id: int, rows: list[_Claimed]) -> set[GroupKey
         """,
         [tenant_id, targets],
     )
-    return {GroupKey(*row) for row in cursor.fetchall()}
+    return {target: GroupKey(*group) for target, *group in cursor.fetchall()}
 
 
 # --- recomputing groups --------------------------------------------------------------------

@@ -634,3 +634,79 @@ def test_a_groups_statements_are_read_through_one_learner_not_through_their_acti
     index_conditions = [line for line in plan if line.startswith("Index Cond")]
     assert index_conditions
     assert not [line for line in index_conditions if "activity_id" in line]
+
+
+def test_a_batch_projects_its_free_learners_and_requeues_those_another_worker_holds(
+    principal, monkeypatch
+):
+    """Worker A holds ann's lock (stalled after reading her group). Worker B claims a row of
+    ann's and one of bob's: it does not wait for A, projects bob, and puts ann's row back
+    in the queue with its place; once A commits, the next batch projects it."""
+    ann, bob = cmi5.Session(), cmi5.Session(actor=cmi5.learner("bob"))
+    ann.launched(move_on="Completed")
+    store(principal, ann.statements[0])
+    first_seq = _queue_seq(ann.statements[0]["id"])
+    loaded, release = threading.Event(), threading.Event()
+    real_load = services.facts_load
+
+    def slow_load(cursor, tenant_id, keys):
+        facts = real_load(cursor, tenant_id, keys)
+        if threading.current_thread().name == "worker-a":
+            loaded.set()
+            release.wait(10)
+        return facts
+
+    monkeypatch.setattr(services, "facts_load", slow_load)
+    results, errors = {}, []
+
+    def worker():
+        try:
+            results[threading.current_thread().name] = projection_process_batch()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    a = threading.Thread(target=worker, name="worker-a")
+    a.start()
+    assert loaded.wait(10)
+    completed = ann.completed()
+    store(principal, completed)
+    bob.launched(move_on="Completed")
+    store(principal, bob.statements[0])
+    ann_seq = _queue_seq(completed["id"])
+    b = threading.Thread(target=worker, name="worker-b")
+    b.start()
+    b.join(5)
+    assert not b.is_alive(), "worker B waited for worker A"
+    assert results["worker-b"] == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement_id::text, seq FROM statement_projection_queue")
+        queued = cursor.fetchall()
+    # A's claim of ann's first statement is not committed yet, so its row still shows.
+    assert sorted(queued) == sorted([(ann.statements[0]["id"], first_seq),
+                                     (completed["id"], ann_seq)])  # fmt: skip
+    assert [row["learner"] for row in table("attempts", principal.tenant_id)] == [
+        cmi5.learner_ifi("bob")
+    ]
+    release.set()
+    a.join(10)
+    assert not errors
+    assert drain() == 1
+    rows = {row["learner"]: row for row in table("attempts", principal.tenant_id)}
+    assert rows[cmi5.learner_ifi("ann")]["status"] == "completed"
+    assert rows[cmi5.learner_ifi("ann")]["statement_count"] == 2
+    assert rows[cmi5.learner_ifi("bob")]["status"] == "launched"
+    assert queue_size() == 0
+    stored = [
+        e for e in outbox_events(principal.tenant_id) if e["event_type"] == "statement.stored"
+    ]
+    assert len(stored) == len({e["event_id"] for e in stored}) == 3
+
+
+def _queue_seq(statement_id: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq FROM statement_projection_queue WHERE statement_id = %s",
+                       [statement_id])  # fmt: skip
+        [(seq,)] = cursor.fetchall()
+    return seq
