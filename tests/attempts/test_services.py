@@ -183,47 +183,57 @@ def test_two_workers_on_one_group_never_leave_the_staler_result(principal, monke
     session = cmi5.Session()
     session.launched(move_on="Completed")
     store(principal, session.statements[0])
-    loaded, release = threading.Event(), threading.Event()
-    real_load = services.facts_load
-    stalled = []
-
-    def slow_load(cursor, tenant_id, keys):
-        facts = real_load(cursor, tenant_id, keys)
-        if threading.current_thread().name == "worker-a":
-            stalled.append(True)
-            loaded.set()
-            release.wait(10)
-        return facts
-
-    monkeypatch.setattr(services, "facts_load", slow_load)
-    errors = []
-
-    def worker():
-        try:
-            projection_process_batch()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    a = threading.Thread(target=worker, name="worker-a")
-    a.start()
-    assert loaded.wait(10)
+    workers = _StallingWorkers(monkeypatch)
+    a = workers.start("worker-a")
+    assert workers.loaded.wait(10)
     completed = session.completed()
     store(principal, completed)
-    b = threading.Thread(target=worker, name="worker-b")
-    b.start()
+    b = workers.start("worker-b")
     b.join(1.0)
     assert b.is_alive(), "worker B finished while worker A held the group"
-    release.set()
+    workers.release.set()
     a.join(10)
     b.join(10)
-    assert not errors
+    assert not workers.errors
     [row] = table("attempts", principal.tenant_id)
     assert row["status"] == "completed"
     assert row["statement_count"] == 2
     [done] = table("completions", principal.tenant_id)
     assert str(done["statement_id"]) == completed["id"]
+
+
+class _StallingWorkers:
+    """Threads that each run one projection batch on a connection of their own; the one
+    named ``worker-a`` stalls after reading its groups' statements (its learners locked)
+    until ``release`` is set."""
+
+    def __init__(self, monkeypatch):
+        self.loaded, self.release = threading.Event(), threading.Event()
+        self.results: dict[str, int] = {}
+        self.errors: list[Exception] = []
+        real_load = services.facts_load
+
+        def slow_load(cursor, tenant_id, keys):
+            facts = real_load(cursor, tenant_id, keys)
+            if threading.current_thread().name == "worker-a":
+                self.loaded.set()
+                self.release.wait(10)
+            return facts
+
+        monkeypatch.setattr(services, "facts_load", slow_load)
+
+    def start(self, name: str) -> threading.Thread:
+        thread = threading.Thread(target=self._run, name=name)
+        thread.start()
+        return thread
+
+    def _run(self) -> None:
+        try:
+            self.results[threading.current_thread().name] = projection_process_batch()
+        except Exception as exc:  # reported by the test
+            self.errors.append(exc)
+        finally:
+            connections.close_all()
 
 
 def _histories(principal) -> list[dict]:
@@ -646,40 +656,18 @@ def test_a_batch_projects_its_free_learners_and_requeues_those_another_worker_ho
     ann.launched(move_on="Completed")
     store(principal, ann.statements[0])
     first_seq = _queue_seq(ann.statements[0]["id"])
-    loaded, release = threading.Event(), threading.Event()
-    real_load = services.facts_load
-
-    def slow_load(cursor, tenant_id, keys):
-        facts = real_load(cursor, tenant_id, keys)
-        if threading.current_thread().name == "worker-a":
-            loaded.set()
-            release.wait(10)
-        return facts
-
-    monkeypatch.setattr(services, "facts_load", slow_load)
-    results, errors = {}, []
-
-    def worker():
-        try:
-            results[threading.current_thread().name] = projection_process_batch()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    a = threading.Thread(target=worker, name="worker-a")
-    a.start()
-    assert loaded.wait(10)
+    workers = _StallingWorkers(monkeypatch)
+    a = workers.start("worker-a")
+    assert workers.loaded.wait(10)
     completed = ann.completed()
     store(principal, completed)
     bob.launched(move_on="Completed")
     store(principal, bob.statements[0])
     ann_seq = _queue_seq(completed["id"])
-    b = threading.Thread(target=worker, name="worker-b")
-    b.start()
+    b = workers.start("worker-b")
     b.join(5)
     assert not b.is_alive(), "worker B waited for worker A"
-    assert results["worker-b"] == 1
+    assert workers.results["worker-b"] == 1
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement_id::text, seq FROM statement_projection_queue")
         queued = cursor.fetchall()
@@ -689,9 +677,9 @@ def test_a_batch_projects_its_free_learners_and_requeues_those_another_worker_ho
     assert [row["learner"] for row in table("attempts", principal.tenant_id)] == [
         cmi5.learner_ifi("bob")
     ]
-    release.set()
+    workers.release.set()
     a.join(10)
-    assert not errors
+    assert not workers.errors
     assert drain() == 1
     rows = {row["learner"]: row for row in table("attempts", principal.tenant_id)}
     assert rows[cmi5.learner_ifi("ann")]["status"] == "completed"
