@@ -679,23 +679,50 @@ def projection_rebuild_parallel(
     return total
 
 
+# The next learners of a rebuild, from the log and from the projected rows (so that rows
+# whose statements are all gone are found too). Each table is walked as a skip scan: one
+# index descent finds the learner after the previous one, so a batch costs a few
+# descents per learner instead of a read of every index entry of its learners. It also
+# does not depend on the visibility map: with ``SELECT DISTINCT`` over the actor index,
+# every entry of a table not yet vacuumed needed a heap fetch, which took 40 % of a
+# rebuild's time on a freshly written log of 900,000 statements. The walks stop once
+# the outer ``LIMIT`` has its rows.
+_LEARNERS_AFTER = """
+    WITH RECURSIVE logged(learner) AS (
+        (SELECT actor_ifi FROM statements
+         WHERE tenant_id = %(tenant)s AND actor_ifi > %(after)s ORDER BY actor_ifi LIMIT 1)
+        UNION ALL
+        SELECT (SELECT s.actor_ifi FROM statements s
+                WHERE s.tenant_id = %(tenant)s AND s.actor_ifi > w.learner
+                ORDER BY s.actor_ifi LIMIT 1)
+        FROM logged w WHERE w.learner IS NOT NULL
+    ), projected(learner) AS (
+        (SELECT learner FROM attempts
+         WHERE tenant_id = %(tenant)s AND learner > %(after)s ORDER BY learner LIMIT 1)
+        UNION ALL
+        SELECT (SELECT a.learner FROM attempts a
+                WHERE a.tenant_id = %(tenant)s AND a.learner > w.learner
+                ORDER BY a.learner LIMIT 1)
+        FROM projected w WHERE w.learner IS NOT NULL
+    )
+    SELECT learner FROM (
+        (SELECT learner FROM logged
+         WHERE learner IS NOT NULL AND (hashtext(learner) & 2147483647) %% %(count)s = %(index)s
+         LIMIT %(limit)s)
+        UNION
+        (SELECT learner FROM projected
+         WHERE learner IS NOT NULL AND (hashtext(learner) & 2147483647) %% %(count)s = %(index)s
+         LIMIT %(limit)s)
+    ) l ORDER BY learner LIMIT %(limit)s
+"""
+
+
 def _learners_after(cursor, tenant_id: int, after: str, limit: int, part) -> list[str]:
+    """Up to ``limit`` learners after ``after``, in order, of those in ``part``."""
     index, count = part
     cursor.execute(
-        """
-        SELECT learner FROM (
-            (SELECT DISTINCT actor_ifi AS learner FROM statements
-             WHERE tenant_id = %s AND actor_ifi > %s
-               AND (hashtext(actor_ifi) & 2147483647) %% %s = %s
-             ORDER BY 1 LIMIT %s)
-            UNION
-            (SELECT DISTINCT learner FROM attempts
-             WHERE tenant_id = %s AND learner > %s
-               AND (hashtext(learner) & 2147483647) %% %s = %s
-             ORDER BY 1 LIMIT %s)
-        ) l ORDER BY learner LIMIT %s
-        """,
-        [tenant_id, after, count, index, limit] * 2 + [limit],
+        _LEARNERS_AFTER,
+        {"tenant": tenant_id, "after": after, "count": count, "index": index, "limit": limit},
     )
     return [row[0] for row in cursor.fetchall()]
 
@@ -720,7 +747,9 @@ def learners_facts_load(
 def projection_drain_run(*, budget_seconds: float) -> int:
     """Project batches until the queue has nothing free to claim or the budget is spent;
     returns the statements projected. Work left when the budget runs out is handed to a
-    fresh task (a nudge), so one long drain does not hold a worker forever.
+    fresh task (a nudge), so one long drain does not hold a worker forever. A drain that
+    finds a backlog (a batch at least half full) nudges once more at its first such
+    batch, so that every idle worker joins in, one drain after another.
 
     A batch that fails for any reason but an unreachable database is retried with half as
     many rows, down to one: a row that fails alone is moved to ``projection_failures``
@@ -734,6 +763,7 @@ def projection_drain_run(*, budget_seconds: float) -> int:
     total = 0
     limit = settings.PROGRESS_PROJECTION_BATCH
     quarantined_in_a_row = 0
+    help_asked = False
     while True:
         started = time.perf_counter()
         try:
@@ -756,6 +786,15 @@ def projection_drain_run(*, budget_seconds: float) -> int:
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         metrics.PROJECTED.inc(count)
         total += count
+        if not help_asked and count * 2 >= settings.PROGRESS_PROJECTION_BATCH:
+            # At least half a batch: a backlog. Another drain is asked for, so that an
+            # idle worker joins in; the drain it starts does the same, until batches come
+            # back small. At most one drain is ever pending (the nudge mark), so this
+            # never floods the queue. Without it a backlog that no new writes nudge about
+            # (a projector restarted after an outage) was drained by one worker while
+            # the others sat idle.
+            projection_nudge()
+            help_asked = True
         limit = min(limit * 2, settings.PROGRESS_PROJECTION_BATCH)
         if time.monotonic() >= deadline:
             projection_nudge()

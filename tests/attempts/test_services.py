@@ -292,6 +292,46 @@ def test_rebuild_removes_rows_the_log_no_longer_supports_and_is_silent_when_curr
     assert table("completions", principal.tenant_id) == []
 
 
+def test_rebuild_parts_are_disjoint_cover_every_learner_and_reach_learners_with_rows_only(
+    principal, monkeypatch
+):
+    """``projection_rebuild`` with ``part``: the parts' learners are disjoint and cover the
+    log's and the projected rows' learners, batch after batch; a learner whose statements
+    are all gone is found through its rows, and those rows are removed."""
+    names = ["ann", "bob", "cy", "dee", "eve", "fay", "gus"]
+    for name in names:
+        store(principal, *cmi5.Session(actor=cmi5.learner(name)).normal())
+    drain()
+    gone = cmi5.learner_ifi("dee")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM statements WHERE tenant_id = %s AND actor_ifi = %s",
+            [principal.tenant_id, gone],
+        )
+    before = table("attempts", principal.tenant_id)
+    walked: list[str] = []
+    original = services._learners_after
+
+    def recording(*args):
+        learners = original(*args)
+        walked.extend(learners)
+        return learners
+
+    monkeypatch.setattr(services, "_learners_after", recording)
+    found = [
+        projection_rebuild(
+            tenant_id=principal.tenant_id, learners_per_batch=2, part=(index, 3)
+        ).learners
+        for index in range(3)
+    ]
+    assert sorted(walked) == sorted(cmi5.learner_ifi(name) for name in names)
+    assert sum(found) == len(names)
+    assert all(found)  # these seven learners' hashes fall in every part
+    after = table("attempts", principal.tenant_id)
+    assert after == [row for row in before if row["learner"] != gone]
+    assert len(after) == len(names) - 1
+
+
 def test_events_are_emitted_once_per_change_and_match_their_schemas(principal):
     """docs/events.md v1 schemas; one learner's events in order: started, finished,
     completion recorded."""

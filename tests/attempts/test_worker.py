@@ -60,6 +60,26 @@ def test_nudges_while_a_drain_is_pending_send_nothing_more(principal, broker, se
     assert queued_tasks(broker) == ["attempts.tasks.projection_drain"] * 2
 
 
+@pytest.mark.parametrize(("backlog", "asked"), [(12, 1), (1, 0)])
+def test_a_drain_that_finds_a_backlog_asks_once_for_another_worker(
+    principal, broker, settings, backlog, asked
+):
+    """A drain whose batch comes back at least half full nudges once, so an idle worker
+    joins in (at most one drain pending, as for writes); a small backlog asks for none."""
+    from attempts.services import projection_drain_run
+
+    settings.PROGRESS_PROJECTION_BATCH = 4
+    settings.PROGRESS_PROJECTION_NUDGE_MS = 60_000
+    session = cmi5.Session()
+    statements = [session.launched()] + [session.progressed() for _ in range(1, backlog)]
+    store(principal, *statements)
+    broker.flushdb()
+    nudge.projection_nudge_clear()
+    assert projection_drain_run(budget_seconds=60) == backlog
+    assert queue_size() == 0
+    assert queued_tasks(broker) == ["attempts.tasks.projection_drain"] * asked
+
+
 @pytest.mark.parametrize("away", ["redis", "broker"])
 def test_a_failing_redis_or_broker_never_fails_the_write(principal, broker, monkeypatch, away):
     """The nudge runs after commit: neither the cache's Redis nor the Celery broker being
