@@ -147,12 +147,34 @@ def backlog() -> int:
     return projection_backlog()
 
 
+def backlog_above(threshold: int) -> bool:
+    """Whether more than ``threshold`` statements wait, counting no further than that.
+
+    The waits poll this, so it must cost little whatever the backlog: ``count(*)`` over the
+    queue (``backlog``) reads every row the projector deleted and no vacuum has removed yet
+    (this machine's PostgreSQL runs without autovacuum), about 27 ms of three processes
+    at 1,500,000 deleted rows. Polled every 20 ms, it took most of a core from the
+    projector it was timing: the drain measured 2,351 statements/s with it, 3,585/s
+    with this probe.
+    """
+    from django.db import connection
+
+    from statements.feed import QUEUE_TABLE
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {QUEUE_TABLE} ORDER BY seq LIMIT %s) q",  # noqa: S608
+            [threshold + 1],
+        )
+        return cursor.fetchone()[0] > threshold
+
+
 def wait_drained(timeout: float, threshold: int = 0) -> float:
     started = time.perf_counter()
-    while backlog() > threshold:
+    while backlog_above(threshold):
         if time.perf_counter() - started > timeout:
             raise RuntimeError("the projector did not drain the queue in time")
-        time.sleep(0.02)
+        time.sleep(0.05)
     return time.perf_counter() - started
 
 
