@@ -686,6 +686,49 @@ def test_a_groups_statements_are_read_through_one_learner_not_through_their_acti
     assert not [line for line in index_conditions if "activity_id" in line]
 
 
+def test_a_registrations_statements_are_read_through_it_not_through_the_learners_whole_log(
+    principal,
+):
+    """A key with a registration is read through the registration index: the learner's
+    statements are all of their courses', and with statistics that lagged the log the
+    planner took the actor index, reading the learner's whole log once per key."""
+    session = cmi5.Session()
+    store(principal, *session.normal())
+    with connection.cursor() as cursor:
+        # 20,000 more statements of the same learner, each in a registration of its own,
+        # not analyzed afterwards.
+        cursor.execute(
+            """
+            INSERT INTO statements
+            SELECT (jsonb_populate_record(NULL::statements, to_jsonb(s) || jsonb_build_object(
+                'statement_id', md5('s' || g)::uuid,
+                'registration', md5('r' || g)::uuid))).*
+            FROM (SELECT * FROM statements WHERE tenant_id = %s LIMIT 1) s,
+                 generate_series(1, 20000) AS g
+            """,
+            [principal.tenant_id],
+        )
+    keys = [group(session)] + [
+        GroupKey(cmi5.learner_ifi("ann"), session.activity, _clone_id("r", n))
+        for n in range(1, 151)
+    ]
+    with connection.cursor() as cursor:
+        facts = services.facts_load(cursor, principal.tenant_id, keys)
+        cursor.execute(
+            "EXPLAIN " + services._FACTS_WITH_REGISTRATION,
+            [services._keys_document(keys), principal.tenant_id],
+        )
+        plan = [row[0].strip() for row in cursor.fetchall()]
+    assert len(facts[group(session)]) == len(session.statements)
+    assert all(len(facts[key]) == 1 for key in keys[1:])
+    index_conditions = [line for line in plan if line.startswith("Index Cond")]
+    assert index_conditions
+    assert all("registration" in line for line in index_conditions)
+    assert not [line for line in index_conditions if "actor_ifi" in line]
+    assert plan[0].startswith("Nested Loop")  # one probe per key
+    assert not [line for line in plan if "Hash Join" in line or "Seq Scan" in line]
+
+
 def test_a_batch_projects_its_free_learners_and_requeues_those_another_worker_holds(
     principal, monkeypatch
 ):
