@@ -729,6 +729,33 @@ def test_a_registrations_statements_are_read_through_it_not_through_the_learners
     assert not [line for line in plan if "Hash Join" in line or "Seq Scan" in line]
 
 
+def test_projector_transactions_run_without_jit_and_leave_the_session_as_it_was(
+    principal, monkeypatch
+):
+    """``SET LOCAL jit = off`` for the batch's and the rebuild's transactions only: the
+    setting must not outlive them (a pooler in transaction mode hands the server
+    connection to other clients next)."""
+    store(principal, *cmi5.Session().normal())
+    seen = []
+    real = services.groups_recompute
+
+    def spying(cursor, **kwargs):
+        cursor.execute("SHOW jit")
+        seen.append(cursor.fetchone()[0])
+        return real(cursor, **kwargs)
+
+    monkeypatch.setattr(services, "groups_recompute", spying)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        [session_setting] = cursor.fetchone()
+    drain()
+    projection_rebuild(tenant_id=principal.tenant_id)
+    assert seen == ["off", "off"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == session_setting
+
+
 def test_a_batch_projects_its_free_learners_and_requeues_those_another_worker_holds(
     principal, monkeypatch
 ):
