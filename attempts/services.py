@@ -715,33 +715,33 @@ def projection_rebuild_parallel(
 # every entry of a table not yet vacuumed needed a heap fetch, which took 40 % of a
 # rebuild's time on a freshly written log of 900,000 statements. The walks stop once
 # the outer ``LIMIT`` has its rows.
-_LEARNERS_AFTER = """
-    WITH RECURSIVE logged(learner) AS (
-        (SELECT actor_ifi FROM statements
-         WHERE tenant_id = %(tenant)s AND actor_ifi > %(after)s ORDER BY actor_ifi LIMIT 1)
+def _skip_scan(name: str, table: str, column: str) -> str:
+    """A recursive walk of ``table``'s distinct ``column`` values after ``%(after)s``, in
+    order, one index descent each."""
+    return f"""
+    {name}(learner) AS (
+        (SELECT {column} FROM {table}
+         WHERE tenant_id = %(tenant)s AND {column} > %(after)s ORDER BY {column} LIMIT 1)
         UNION ALL
-        SELECT (SELECT s.actor_ifi FROM statements s
-                WHERE s.tenant_id = %(tenant)s AND s.actor_ifi > w.learner
-                ORDER BY s.actor_ifi LIMIT 1)
-        FROM logged w WHERE w.learner IS NOT NULL
-    ), projected(learner) AS (
-        (SELECT learner FROM attempts
-         WHERE tenant_id = %(tenant)s AND learner > %(after)s ORDER BY learner LIMIT 1)
-        UNION ALL
-        SELECT (SELECT a.learner FROM attempts a
-                WHERE a.tenant_id = %(tenant)s AND a.learner > w.learner
-                ORDER BY a.learner LIMIT 1)
-        FROM projected w WHERE w.learner IS NOT NULL
-    )
-    SELECT learner FROM (
-        (SELECT learner FROM logged
+        SELECT (SELECT t.{column} FROM {table} t
+                WHERE t.tenant_id = %(tenant)s AND t.{column} > w.learner
+                ORDER BY t.{column} LIMIT 1)
+        FROM {name} w WHERE w.learner IS NOT NULL
+    )"""
+
+
+def _in_part(walk: str) -> str:
+    return f"""
+        (SELECT learner FROM {walk}
          WHERE learner IS NOT NULL AND (hashtext(learner) & 2147483647) %% %(count)s = %(index)s
-         LIMIT %(limit)s)
-        UNION
-        (SELECT learner FROM projected
-         WHERE learner IS NOT NULL AND (hashtext(learner) & 2147483647) %% %(count)s = %(index)s
-         LIMIT %(limit)s)
-    ) l ORDER BY learner LIMIT %(limit)s
+         LIMIT %(limit)s)"""
+
+
+_LEARNERS_AFTER = f"""
+    WITH RECURSIVE {_skip_scan("logged", "statements", "actor_ifi")},
+    {_skip_scan("projected", "attempts", "learner")}
+    SELECT learner FROM ({_in_part("logged")} UNION {_in_part("projected")}) l
+    ORDER BY learner LIMIT %(limit)s
 """
 
 

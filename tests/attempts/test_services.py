@@ -645,6 +645,38 @@ def test_a_batch_reads_its_groups_rows_key_by_key_whatever_the_statistics_say(pr
     assert "Bitmap" not in plan
 
 
+def _clone_statements(tenant_id: int, *, own_learners: bool) -> None:
+    """20,000 copies of the tenant's first statement, each in a registration of its own
+    (``_clone_id("r", n)``) and, with ``own_learners``, by a learner of its own
+    (``clone-<n>``). Not analyzed afterwards: the statistics lag the table's size."""
+    learner = "'actor_ifi', 'clone-' || g," if own_learners else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO statements
+            SELECT (jsonb_populate_record(NULL::statements, to_jsonb(s) || jsonb_build_object(
+                'statement_id', md5('s' || g)::uuid, {learner}
+                'registration', md5('r' || g)::uuid))).*
+            FROM (SELECT * FROM statements WHERE tenant_id = %s LIMIT 1) s,
+                 generate_series(1, 20000) AS g
+            """,  # noqa: S608 - a fixed fragment
+            [tenant_id],
+        )
+
+
+def _facts_and_plan(principal, keys: list[GroupKey]):
+    """``facts_load`` of ``keys``, and the plan of its read of keys with a registration
+    (each line stripped)."""
+    with connection.cursor() as cursor:
+        facts = services.facts_load(cursor, principal.tenant_id, keys)
+        cursor.execute(
+            "EXPLAIN " + services._FACTS_WITH_REGISTRATION,
+            [services._keys_document(keys), principal.tenant_id],
+        )
+        plan = [row[0].strip() for row in cursor.fetchall()]
+    return facts, plan
+
+
 def test_a_groups_statements_are_read_through_one_learner_not_through_their_activity(
     principal,
 ):
@@ -654,31 +686,11 @@ def test_a_groups_statements_are_read_through_one_learner_not_through_their_acti
     whole history once per key."""
     session = cmi5.Session()
     store(principal, *session.normal())
-    with connection.cursor() as cursor:
-        # 20,000 more statements about the same Activity, one learner and registration
-        # each, not analyzed afterwards.
-        cursor.execute(
-            """
-            INSERT INTO statements
-            SELECT (jsonb_populate_record(NULL::statements, to_jsonb(s) || jsonb_build_object(
-                'statement_id', md5('s' || g)::uuid,
-                'actor_ifi', 'clone-' || g,
-                'registration', md5('r' || g)::uuid))).*
-            FROM (SELECT * FROM statements WHERE tenant_id = %s LIMIT 1) s,
-                 generate_series(1, 20000) AS g
-            """,
-            [principal.tenant_id],
-        )
+    _clone_statements(principal.tenant_id, own_learners=True)  # the same Activity
     keys = [group(session)] + [
         GroupKey(f"clone-{n}", session.activity, _clone_id("r", n)) for n in range(1, 151)
     ]
-    with connection.cursor() as cursor:
-        facts = services.facts_load(cursor, principal.tenant_id, keys)
-        cursor.execute(
-            "EXPLAIN " + services._FACTS_WITH_REGISTRATION,
-            [services._keys_document(keys), principal.tenant_id],
-        )
-        plan = [row[0].strip() for row in cursor.fetchall()]
+    facts, plan = _facts_and_plan(principal, keys)
     assert len(facts[group(session)]) == len(session.statements)
     assert all(len(facts[key]) == 1 for key in keys[1:])
     index_conditions = [line for line in plan if line.startswith("Index Cond")]
@@ -694,31 +706,12 @@ def test_a_registrations_statements_are_read_through_it_not_through_the_learners
     planner took the actor index, reading the learner's whole log once per key."""
     session = cmi5.Session()
     store(principal, *session.normal())
-    with connection.cursor() as cursor:
-        # 20,000 more statements of the same learner, each in a registration of its own,
-        # not analyzed afterwards.
-        cursor.execute(
-            """
-            INSERT INTO statements
-            SELECT (jsonb_populate_record(NULL::statements, to_jsonb(s) || jsonb_build_object(
-                'statement_id', md5('s' || g)::uuid,
-                'registration', md5('r' || g)::uuid))).*
-            FROM (SELECT * FROM statements WHERE tenant_id = %s LIMIT 1) s,
-                 generate_series(1, 20000) AS g
-            """,
-            [principal.tenant_id],
-        )
+    _clone_statements(principal.tenant_id, own_learners=False)  # all ann's
     keys = [group(session)] + [
         GroupKey(cmi5.learner_ifi("ann"), session.activity, _clone_id("r", n))
         for n in range(1, 151)
     ]
-    with connection.cursor() as cursor:
-        facts = services.facts_load(cursor, principal.tenant_id, keys)
-        cursor.execute(
-            "EXPLAIN " + services._FACTS_WITH_REGISTRATION,
-            [services._keys_document(keys), principal.tenant_id],
-        )
-        plan = [row[0].strip() for row in cursor.fetchall()]
+    facts, plan = _facts_and_plan(principal, keys)
     assert len(facts[group(session)]) == len(session.statements)
     assert all(len(facts[key]) == 1 for key in keys[1:])
     index_conditions = [line for line in plan if line.startswith("Index Cond")]
