@@ -5,7 +5,8 @@
 not happen:
 
 - ``If-Match`` (§3.1.s4.b5, b7): a list of ETags or ``*``. Fails with 412 when no document
-  exists or its ETag is not listed (strong comparison, RFC 9110 §13.1.1).
+  exists or its ETag is not listed (strong comparison, RFC 9110 §13.1.1: a weak tag
+  ``W/"x"`` never matches).
 - ``If-None-Match`` (§3.1.s4.b6, b8): ``*`` fails with 412 when a document exists; a list
   of ETags fails when the current one is listed (RFC 9110 §13.1.2, for methods other
   than GET and HEAD).
@@ -15,6 +16,10 @@ not happen:
   POST and DELETE requests without concurrency headers" (§3.1.s3). xAPI 2.0 applies the
   whole matrix to State as well (ARCHITECTURE.md §8), so ``put_needs_precondition`` is
   true for every resource under 2.0.
+- Neither header on a PUT to a Profile resource where no document exists: 400. "A Client
+  making a PUT request to either the Agent Profile Resource or Activity Profile Resource
+  MUST include the If-Match header or the If-None-Match header" (§3.1.s3.b1), in both
+  versions; the State resource permits PUT without them (§3.1.s3), so it creates.
 
 Headers are checked before anything is written, and a failed check changes nothing
 (§3.1.s4.b10, b12, b15): the caller raises out of the transaction it holds the lock in.
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lrs.errors import Conflict, PreconditionFailed
+from lrs.errors import BadRequest, Conflict, PreconditionFailed
 
 ANY = "*"
 
@@ -39,13 +44,15 @@ class Preconditions:
         return self.if_match is not None or self.if_none_match is not None
 
 
-def parse_etags(value: str | None) -> frozenset[str] | None:
+def parse_etags(value: str | None, *, weak_matches: bool = True) -> frozenset[str] | None:
     """An ``If-Match`` / ``If-None-Match`` value as a set of bare ETags (or ``{"*"}``).
 
     Quoted tags are the HTTP form; bare ones are accepted too, since clients that build
-    the header by hand often leave the quotes out. A weak prefix is dropped: every ETag
-    this service issues is strong, so ``W/"x"`` can only mean the document ``x``. ETags
-    here are lowercase hexadecimal (§3.1.s4.b2), so the comparison ignores case.
+    the header by hand often leave the quotes out. ETags here are lowercase hexadecimal
+    (§3.1.s4.b2), so the comparison ignores case. A weak tag ``W/"x"`` stands for ``x``
+    under the weak comparison (``If-None-Match``, RFC 9110 §13.1.2); without
+    ``weak_matches`` (``If-Match``, which compares strongly, §13.1.1) it can match no
+    document and is left out, so a header of weak tags only is a set that nothing matches.
     """
     if value is None:
         return None
@@ -57,6 +64,8 @@ def parse_etags(value: str | None) -> frozenset[str] | None:
         if tag == ANY:
             return frozenset({ANY})
         if tag[:2] in ("W/", "w/"):
+            if not weak_matches:
+                continue
             tag = tag[2:]
         tags.add(tag.strip('"').lower())
     return frozenset(tags)
@@ -64,7 +73,7 @@ def parse_etags(value: str | None) -> frozenset[str] | None:
 
 def preconditions_from_headers(headers) -> Preconditions:
     return Preconditions(
-        if_match=parse_etags(headers.get("If-Match")),
+        if_match=parse_etags(headers.get("If-Match"), weak_matches=False),
         if_none_match=parse_etags(headers.get("If-None-Match")),
     )
 
@@ -76,14 +85,22 @@ CONFLICT_MESSAGE = (
 )
 
 
+MISSING_HEADER_MESSAGE = (
+    "a PUT to a profile resource carries If-Match (with the ETag of the document it "
+    "replaces) or If-None-Match: * (to create a document only when none exists)"
+)
+
+
 def check(
     preconditions: Preconditions,
     current_etag: str | None,
     *,
     method: str,
     put_needs_precondition: bool,
+    put_requires_header: bool = False,
 ) -> None:
-    """Raise ``PreconditionFailed`` (412) or ``Conflict`` (409) when the write must not run."""
+    """Raise ``PreconditionFailed`` (412), ``Conflict`` (409) or ``BadRequest`` (400, a
+    header-less PUT that ``put_requires_header`` forbids) when the write must not run."""
     if preconditions.if_match is not None:
         if current_etag is None:
             raise PreconditionFailed("If-Match was given but there is no document")
@@ -94,10 +111,8 @@ def check(
             raise PreconditionFailed("If-None-Match: * was given but the document exists")
         if current_etag in preconditions.if_none_match:
             raise PreconditionFailed("If-None-Match lists the document's current ETag")
-    if (
-        method == "PUT"
-        and put_needs_precondition
-        and current_etag is not None
-        and not preconditions.given
-    ):
-        raise Conflict(CONFLICT_MESSAGE)
+    if method == "PUT" and not preconditions.given:
+        if current_etag is not None and put_needs_precondition:
+            raise Conflict(CONFLICT_MESSAGE)
+        if current_etag is None and put_requires_header:
+            raise BadRequest(MISSING_HEADER_MESSAGE)

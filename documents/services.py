@@ -59,9 +59,18 @@ def document_put(
     content_type: str,
     preconditions: concurrency.Preconditions,
     put_needs_precondition: bool,
+    put_requires_header: bool = False,
 ) -> str:
-    """Store ``content`` as the document, replacing any; returns the new ETag."""
-    with _checked(tenant_id, target, preconditions, "PUT", put_needs_precondition) as current:
+    """Store ``content`` as the document, replacing any; returns the new ETag.
+    ``documents.preconditions.check`` says when the preconditions refuse it."""
+    with _checked(
+        tenant_id,
+        target,
+        preconditions,
+        "PUT",
+        put_needs_precondition=put_needs_precondition,
+        put_requires_header=put_requires_header,
+    ) as current:
         etag = _save(tenant_id, target, current, content, content_type)
     _after_write(credential_id)
     return etag
@@ -138,7 +147,9 @@ def _checked(
     target: DocumentTarget,
     preconditions: concurrency.Preconditions,
     method: str,
+    *,
     put_needs_precondition: bool = False,
+    put_requires_header: bool = False,
 ) -> Iterator[Document | None]:
     """A transaction holding the document's lock, entered only when the request's
     preconditions hold against the document as it is; yields the document (or None)."""
@@ -149,6 +160,7 @@ def _checked(
             current.etag if current else None,
             method=method,
             put_needs_precondition=put_needs_precondition,
+            put_requires_header=put_requires_header,
         )
         yield current
 

@@ -1,14 +1,15 @@
 from django.utils.cache import patch_vary_headers
 
-from lrs.versioning import HEADER, LATEST
+from lrs.versioning import HEADER, LATEST, VersionError, negotiate
 
 
 class XAPIHeadersMiddleware:
     """Headers every response under ``/xapi/`` carries, errors included.
 
     - ``X-Experience-API-Version`` (Communication §3.3.s3.b1): the latest patch of the
-      version line the request negotiated, or the latest supported version when the request
-      never got that far (missing or unsupported header, unknown URL).
+      version line the request negotiated, or the one its header names when it was refused
+      before negotiation (a broken alternate-syntax tunnel, an unknown URL), or the latest
+      supported version when the header is missing or unsupported.
     - HEAD answers as GET without the body (§1.1.s3.b1), keeping the GET's Content-Length.
     """
 
@@ -19,7 +20,7 @@ class XAPIHeadersMiddleware:
         response = self.get_response(request)
         if not request.path.startswith("/xapi/"):
             return response
-        version = getattr(request, "xapi_version", None) or LATEST
+        version = getattr(request, "xapi_version", None) or _named_version(request)
         response[HEADER] = version.header
         patch_vary_headers(response, (HEADER,))
         if request.method == "HEAD" and not response.streaming:
@@ -27,3 +28,10 @@ class XAPIHeadersMiddleware:
             response.content = b""
             response["Content-Length"] = str(length)
         return response
+
+
+def _named_version(request):
+    try:
+        return negotiate(request.headers.get(HEADER))
+    except VersionError:
+        return LATEST

@@ -18,9 +18,14 @@ _UUID_RE = re.compile(
 
 
 def iri_param(value: str, name: str) -> str:
-    """An IRI: a scheme (so a colon) and no whitespace (RFC 3987)."""
-    if ":" not in value or any(c.isspace() for c in value):
-        raise BadRequest(f"{name} must be an IRI", path=name)
+    """An absolute IRI, checked as the same value in a Statement is (Data §2.2.s4.b4:
+    "validate parameter values to the same standards required for values of the same
+    types in Statements"), which rejects IRIs without a scheme and non-format-following
+    ones (§2.2.s4.b1.b4, b1.b8): ``{"key":"value"}`` or ``1:2`` is a 400 here too."""
+    from statements.xapi.validate import is_iri
+
+    if not is_iri(value):
+        raise BadRequest(f"{name} must be an absolute IRI", path=name)
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.versioning import BaseVersioning
@@ -65,6 +66,12 @@ class XAPIView(APIView):
         # method afterwards, so the tunnelled call is handled like any other.
         if alternate.is_alternate(request._request):
             alternate.rewrite(request._request)
+        # A method the resource does not have is a 405 whoever asks (Communication
+        # §3.2.s3.b1): which methods a resource takes is no secret, so it is answered
+        # before the credentials are looked at.
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
 
 

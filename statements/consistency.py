@@ -18,6 +18,15 @@ not yet marked (so its ``stored`` is after the moment the reader looked). The va
 lag a little behind the clock; it is never too late. A value computed earlier is still
 true later, so it may be cached briefly.
 
+Reading the watermark costs PostgreSQL about a third of a millisecond (``pg_stat_activity``
+gathers every backend's status), so a process reuses one for a tenth of a second: an older
+value is still true, only lower. A credential reading right after its own write is the
+exception: a reused value could be older than the write it just made, and a client that
+checks its statement against the header would see its own write beyond the watermark. So
+each write leaves a mark for its credential in Redis (``credential_write_mark``, in the
+write's after-commit batch) and a read by that credential takes a fresh watermark the
+first time it sees a new mark: read after the mark was set, so after the write committed.
+
 Replicas: a reader may use a replica only when it has replayed past the primary's WAL
 position recorded with the watermark (and past the caller's own last write), otherwise
 statements the watermark promises could be missing there.
@@ -26,6 +35,8 @@ statements the watermark promises could be missing there.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -33,6 +44,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
+from django_redis import get_redis_connection
+
+from progress_site.redis_batch import RedisBatch
+
+logger = logging.getLogger(__name__)
 
 WRITER_APPLICATION_NAME = "progress-statement-writer"
 _WATERMARK_SECONDS = 0.1
@@ -61,6 +77,9 @@ class Watermark:
 
 _lock = threading.Lock()
 _cached: tuple[float, Watermark] | None = None
+# Credential id -> the write mark last seen by a read that took a fresh watermark.
+_marks_seen: dict[int, bytes] = {}
+_MARKS_SEEN_MAX = 10_000
 
 
 def watermark_read(using: str = "default") -> Watermark:
@@ -78,16 +97,26 @@ def watermark_read(using: str = "default") -> Watermark:
     return Watermark(value, lsn)
 
 
-def watermark() -> Watermark:
-    """``watermark_read`` cached per process for a tenth of a second (older is still true)."""
+def watermark(*, credential_id: int | None = None) -> Watermark:
+    """``watermark_read`` cached per process for a tenth of a second (older is still true).
+
+    With ``credential_id`` (a read), a write by that credential that this process has not
+    yet seen a fresh watermark for forces one, so the value is not older than that write.
+    """
     global _cached
     now = time.monotonic()
+    mark = _write_mark(credential_id) if credential_id is not None else None
     with _lock:
-        if _cached is not None and now - _cached[0] < _WATERMARK_SECONDS:
+        fresh_enough = mark is None or _marks_seen.get(credential_id) == mark
+        if fresh_enough and _cached is not None and now - _cached[0] < _WATERMARK_SECONDS:
             return _cached[1]
     value = watermark_read()
     with _lock:
         _cached = (now, value)
+        if mark is not None:
+            if len(_marks_seen) >= _MARKS_SEEN_MAX:
+                _marks_seen.clear()
+            _marks_seen[credential_id] = mark
     return value
 
 
@@ -95,6 +124,40 @@ def watermark_forget() -> None:
     global _cached
     with _lock:
         _cached = None
+        _marks_seen.clear()
+
+
+def _write_mark_key(credential_id: int) -> str:
+    return f"progress:statements:wrote:{credential_id}"
+
+
+def credential_write_mark(credential_id: int | None, batch: RedisBatch) -> None:
+    """After a commit that stored statements: a new mark for the credential, queued in the
+    write's batch. Unique per write (process and clock), kept as long as read-your-writes
+    lasts."""
+    if credential_id is None:
+        return
+    token = f"{os.getpid()}:{time.monotonic_ns()}"
+    batch.add(
+        lambda pipeline: pipeline.set(
+            _write_mark_key(credential_id), token, ex=settings.PROGRESS_READ_YOUR_WRITES_SECONDS
+        ),
+        failed=_mark_not_set,
+    )
+
+
+def _mark_not_set(error: BaseException) -> None:
+    # The credential's next read may reuse a watermark from before its write: lower than
+    # it could be, never untrue.
+    logger.warning("statement write mark not set", exc_info=error)
+
+
+def _write_mark(credential_id: int) -> bytes | None:
+    try:
+        return get_redis_connection().get(_write_mark_key(credential_id))
+    except Exception:
+        logger.warning("statement write mark unavailable", exc_info=True)
+        return None
 
 
 def format_timestamp(value: dt.datetime) -> str:

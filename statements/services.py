@@ -52,6 +52,7 @@ from progress_site.redis_batch import RedisBatch
 from statements.cache import query_cache_invalidate
 from statements.consistency import (
     WRITER_APPLICATION_NAME,
+    credential_write_mark,
     credential_wrote,
     format_timestamp,
     writer_begin,
@@ -219,6 +220,17 @@ def _parse_timestamp(value: str, fallback: dt.datetime) -> dt.datetime:
         return fallback
 
 
+class StoredIds(list):
+    """The ids of a stored batch, in order; ``new`` counts the statements this write
+    stored (the others were stored before, with equivalent content, and are unchanged)."""
+
+    __slots__ = ("new",)
+
+    def __init__(self, ids: list[str], new: int):
+        super().__init__(ids)
+        self.new = new
+
+
 def statements_store(
     *,
     principal: Principal,
@@ -226,7 +238,7 @@ def statements_store(
     v2: bool,
     received: list[dict] | None = None,
     attachments: dict[str, AttachmentPart] | None = None,
-) -> list[str]:
+) -> StoredIds:
     """Store a validated batch atomically; returns the statement ids in order.
 
     Raises ``Conflict`` (409) when an id is stored with different content and
@@ -257,7 +269,7 @@ def _prepare_all(principal, statements, v2, received, stored) -> list[PreparedSt
     ]
 
 
-def _store_in_transaction(principal, statements, v2, received, attachments) -> list[str]:
+def _store_in_transaction(principal, statements, v2, received, attachments) -> StoredIds:
     tenant_id = principal.tenant_id
     with transaction.atomic(), connection.cursor() as cursor:
         stored = writer_begin(cursor)
@@ -276,14 +288,14 @@ def _store_in_transaction(principal, statements, v2, received, attachments) -> l
             for sql, params in queries:
                 cursor.execute(sql, params)
             transaction.on_commit(lambda: _after_write(principal, marks))
-    return [p.statement_id for p in prepared]
+    return StoredIds([p.statement_id for p in prepared], len(fresh))
 
 
 class _KnownId(Exception):
     """A claimed id was already registered: the batch needs the transactional path."""
 
 
-def _store_in_two_round_trips(principal, statements, v2, received) -> list[str] | None:
+def _store_in_two_round_trips(principal, statements, v2, received) -> StoredIds | None:
     """The common write (a few new statements, no voiding, no attachments) in two round
     trips: ``BEGIN`` with the writer mark and stored time, then the claim and insert with
     ``COMMIT``. When any id is already registered the insert raises instead, nothing is
@@ -315,7 +327,7 @@ def _store_in_two_round_trips(principal, statements, v2, received) -> list[str] 
                 raw.execute("ROLLBACK")
             raise
     _after_write(principal, marks)
-    return [p.statement_id for p in prepared]
+    return StoredIds([p.statement_id for p in prepared], len(prepared))
 
 
 SMALL_BATCH = 16
@@ -491,18 +503,26 @@ def _apply_voiding(
         )
         if cursor.fetchone() is not None:
             raise BadRequest("a voiding statement cannot be voided", path="object.id")
-        first_voider = {}
-        for p in voiding:
-            first_voider.setdefault(p.lookups.voids, p.statement_id)
+        if len(targets) < len(voiding):
+            raise BadRequest("two statements of the batch void the same statement")
+        # A statement is voided once: a second voiding statement for it (or for an id an
+        # earlier one voided before it arrived) is refused, as a voided statement is no
+        # longer valid to act on. ON CONFLICT keeps this race-safe: of two concurrent
+        # voiders, the one that finds the row taken rolls back.
         cursor.execute(
             """
             INSERT INTO statement_voids (tenant_id, statement_id, voiding_id)
             SELECT %s, u.target, u.voider FROM unnest(%s::uuid[], %s::uuid[]) AS u(target, voider)
             ORDER BY u.target
             ON CONFLICT DO NOTHING
+            RETURNING statement_id
             """,
-            [tenant_id, targets, [first_voider[t] for t in targets]],
+            [tenant_id, targets, [p.statement_id for p in sorted(voiding, key=_voids)]],
         )
+        recorded = {str(row[0]) for row in cursor.fetchall()}
+        if len(recorded) < len(targets):
+            already = next(t for t in targets if t not in recorded)
+            raise BadRequest(f"statement {already} is voided already", path="object.id")
         cursor.execute(
             """
             UPDATE statements s SET voided = true
@@ -516,6 +536,10 @@ def _apply_voiding(
         voided.update(target for target in targets if target in by_id)
     # A voiding statement itself is never voided (Data §2.3.2, "if and only if").
     return {i for i in voided if not by_id[i].lookups.voids}
+
+
+def _voids(prepared: PreparedStatement) -> str:
+    return prepared.lookups.voids
 
 
 def statements_copy(
@@ -605,6 +629,7 @@ def _after_write(principal: Principal, marks=()) -> None:
     facts_applied(marks)
     batch = RedisBatch()
     query_cache_invalidate(principal.tenant_id, batch)
+    credential_write_mark(principal.credential_id, batch)
     feed_notify(principal.tenant_id, batch)
     batch.run()
     if settings.READ_REPLICA_ALIASES:

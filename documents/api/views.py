@@ -41,6 +41,10 @@ class DocumentView(XAPIView):
     # xAPI 1.0.3 binds the "no precondition on PUT over a document" 409 to the Profile
     # resources only; 2.0 to every document resource (documents.preconditions).
     put_needs_precondition_v1 = True
+    # §3.1.s3.b1: a PUT to a Profile resource carries If-Match or If-None-Match, in
+    # both versions; without either it is a 400 where no document exists (and the 409
+    # above where one does).
+    put_requires_header = True
 
     def scope_of(self, query) -> tuple[DocumentScope, dict | None]:
         raise NotImplementedError
@@ -119,7 +123,10 @@ class DocumentView(XAPIView):
         """Store the document, replacing any (§2.3.s3, §2.6.s3, §2.7.s3); 204 with its ETag."""
         put_needs_precondition = request.version.is_2_0 or self.put_needs_precondition_v1
         return self._write(
-            request, services.document_put, put_needs_precondition=put_needs_precondition
+            request,
+            services.document_put,
+            put_needs_precondition=put_needs_precondition,
+            put_requires_header=self.put_requires_header,
         )
 
     def post(self, request):
@@ -184,8 +191,9 @@ class StateView(DocumentView):
     scope_params = frozenset({"activityId", "agent", "registration"})
     multiple_delete = True
     # §3.1.s3: "The State Resource will permit PUT, POST and DELETE requests without
-    # concurrency headers" in 1.0.3.
+    # concurrency headers" in 1.0.3 (2.0 keeps the 409 over an existing document only).
     put_needs_precondition_v1 = False
+    put_requires_header = False
 
     def scope_of(self, query):
         activity_id = iri_param(_required(query, "activityId"), "activityId")

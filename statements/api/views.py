@@ -135,7 +135,8 @@ class StatementsView(XAPIView):
         return Response(status=204)
 
     def post(self, request):
-        """§2.1.2: store a statement or a batch, all or nothing; 200 with the ids in order."""
+        """§2.1.2: store a statement or a batch, all or nothing; 200 with the ids in order,
+        or 204 for a single statement that was stored before."""
         self._check_parameters(request, set())
         document, parts = self._parse_write(request)
         v2 = request.version.is_2_0
@@ -152,6 +153,12 @@ class StatementsView(XAPIView):
             received=received,
             attachments=attachments,
         )
+        if not ids.new and not isinstance(document, list):
+            # §2.1.2.s2.b4: the one statement was stored before (with equivalent content:
+            # a different one is a 409 already); nothing changed, "whether it responds
+            # with 409 Conflict or 204 No Content". A batch keeps its 200 and id array:
+            # clients that POST arrays read the ids from the answer.
+            return Response(status=204)
         return Response(ids, status=200)
 
     # --- reads --------------------------------------------------------------------------------
@@ -163,8 +170,10 @@ class StatementsView(XAPIView):
         for name in query:
             if len(query.getlist(name)) > 1:
                 raise BadRequest(f"parameter {name!r} is given more than once", path=name)
-        mark = watermark()  # before the query: see statements.consistency
         principal = request.user
+        # Before the query, and not older than this credential's last write: see
+        # statements.consistency.
+        mark = watermark(credential_id=principal.credential_id)
         mine = self._mine_only(principal)
         alias = read_alias(credential_id=principal.credential_id, floor_lsn=mark.lsn)
         headers = {CONSISTENT_THROUGH: format_timestamp(mark.consistent_through)}

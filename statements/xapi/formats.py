@@ -47,8 +47,8 @@ def _ids_actor(actor: dict) -> dict:
 
 
 def _ids_activity(activity: dict) -> dict:
-    if "objectType" in activity:
-        return {"objectType": activity["objectType"], "id": activity["id"]}
+    # An Activity's objectType is optional and can only be "Activity" (Data §2.4.4.1):
+    # the id alone identifies it, so the minimum is the id alone.
     return {"id": activity["id"]}
 
 
@@ -104,7 +104,8 @@ def format_ids(statement: dict) -> dict:
       Group, or an Agent as Object, always does) and their one IFI; ``name`` and an
       Identified Group's ``member`` go.
     - Anonymous Groups keep ``objectType`` and ``member``, each member reduced as above.
-    - Activities keep ``objectType`` (when sent) and ``id``: the definition goes.
+    - Activities keep ``id`` alone: the definition goes, and so does an ``objectType``,
+      which for an Activity is optional and implied.
     - Verbs keep ``id``: "the LRS SHOULD* NOT include the display property" (Data
       §2.4.3.s6.b2).
 

@@ -26,18 +26,22 @@ Readings of the specification this module rests on (where the text leaves a choi
   SHOULD* in 1.0.3, SHALL in 2.0). ``contextAgents``/``contextGroups`` are 2.0-only, so
   under 1.0.x they are unknown properties.
 - Empty objects (``{}``) are accepted where nothing inside is required: Data §2.2.s2.b1 is a
-  plain SHOULD NOT addressed to the sender. ``null`` is rejected everywhere except inside
-  extension values (Data §2.2.s4.b1.b1).
-- ``version``: under 1.0.x it must be ``1.0.<patch>``, under 2.0 ``2.0.<patch>``
-  (Data §2.4.10: accept what starts with the version family's ``major.minor.``, reject
-  the rest; the patch must be digits, as in the version header). A 1.0.x version is
-  rejected on a 2.0 request and vice versa.
+  plain SHOULD NOT addressed to the sender. A Language Map is the exception: it pairs "a
+  language tag" with "a string" (Data §4.2), so an empty one is no Language Map and is
+  rejected. ``null`` is rejected everywhere except inside extension values (Data
+  §2.2.s4.b1.b1).
+- ``version``: under 1.0.x it must be ``1.0`` or ``1.0.<patch>``, under 2.0 ``2.0`` or
+  ``2.0.<patch>`` ("formatted as laid out for the API version header", Data
+  §2.4.10.s2.b1, which takes ``1.0`` as ``1.0.0``, Communication §3.3.s3.b3; the patch
+  must be digits). A 1.0.x version is rejected on a 2.0 request and vice versa.
 - Timestamps need a time zone in both versions (Data §4.5 SHOULD*, SHALL in 2.0). 1.0.x
   takes the ISO 8601 extended format ``YYYY-MM-DDThh:mm:ss[.fff]`` with ``Z``, ``±hh:mm``
-  or ``±hh`` (``,`` also allowed as the decimal sign, ``-00:00`` allowed as RFC 3339 reads
-  it). 2.0 takes RFC 3339 ``date-time`` only (``Z`` or ``±hh:mm``, ``.`` as the decimal
-  sign) and rejects ``-00:00`` (the unknown-offset convention cannot be converted to UTC).
-  ``T``/``Z`` may be lowercase (RFC 3339 §5.6); seconds may be 60 (leap second).
+  or ``±hh`` (``,`` also allowed as the decimal sign); a zero offset is written ``+`` in
+  ISO 8601, so ``-00`` and ``-00:00`` are rejected. 2.0 takes RFC 3339 ``date-time`` only
+  (``Z`` or ``±hh:mm``, ``.`` as the decimal sign; a space instead of ``T``, which RFC 3339
+  §5.6 permits, becomes ``T`` once converted to UTC) and rejects ``-00:00`` (the
+  unknown-offset convention cannot be converted to UTC). ``T``/``Z`` may be lowercase (RFC
+  3339 §5.6); seconds may be 60 (leap second).
 - Durations follow ISO 8601:2004 §4.4.3.2 strictly (Data §4.6): ``PnYnMnDTnHnMnS`` (each
   part optional, at least one present, ``T`` only before a time part) or ``PnW`` alone; a
   decimal fraction (``.`` or ``,``) only on the last part present. The spec's example
@@ -51,14 +55,17 @@ Readings of the specification this module rests on (where the text leaves a choi
 - ``mbox`` is ``mailto:`` (lowercase, as the Data §2.4.2.3 format reads) followed by one
   address ``local@domain`` and nothing else (no ``?`` headers, no second address).
 - Language map keys are checked against the RFC 5646 ``Language-Tag`` grammar (well-formed,
-  including private-use and grandfathered tags), case-insensitively.
+  including private-use and grandfathered tags), case-insensitively, and the rules of
+  validity that need no registry: no variant and no extension singleton twice (RFC 5646
+  §2.2.5, §2.2.6, §2.2.9).
 - ``context.contextAgents`` (2.0): an array of ``{"objectType": "contextAgent", "agent":
   <Agent>, "relevantTypes": [<IRI>, ...]}``; ``contextGroups`` likewise with
   ``"contextGroup"`` and ``"group": <Group>`` (anonymous or identified). ``objectType`` and
   ``agent``/``group`` are required; ``relevantTypes`` is optional (2.0 marks it optional)
   but when present must be a non-empty array of IRIs ("a collection of 1 or more").
-- ``authority`` is an Agent, or a Group with exactly two member Agents (Data §2.4.9, 3-legged
-  OAuth); only the structure is checked here.
+- ``authority`` is an Agent, or an anonymous Group of exactly two member Agents (Data
+  §2.4.9, 3-legged OAuth: the Group stands for the pair of application and user, and
+  has no identifier of its own); only the structure is checked here.
 - A Statement whose verb is ``http://adlnet.gov/expapi/verbs/voided`` must have a
   StatementRef object (Data §2.3.2); the rule is applied to SubStatements too, since a
   SubStatement is validated as a Statement (Data §2.4.4.3.s8.b2).
@@ -86,7 +93,7 @@ from typing import NoReturn
 
 from statements.xapi.errors import StatementError, join_path
 
-__all__ = ["validate_agent", "validate_statement", "validate_statements"]
+__all__ = ["is_iri", "validate_agent", "validate_statement", "validate_statements"]
 
 _MISSING = object()
 
@@ -188,13 +195,13 @@ _TIMESTAMP_V1 = re.compile(
     r"(?:[Zz]|([+-])([0-9]{2})(?::([0-9]{2}))?)"
 ).fullmatch
 _TIMESTAMP_V2 = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
     r"(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))"
 ).fullmatch
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
-_VERSION_V1 = re.compile(r"1\.0\.[0-9]+").fullmatch
-_VERSION_V2 = re.compile(r"2\.0\.[0-9]+").fullmatch
+_VERSION_V1 = re.compile(r"1\.0(?:\.[0-9]+)?").fullmatch
+_VERSION_V2 = re.compile(r"2\.0(?:\.[0-9]+)?").fullmatch
 
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z\-]+"
 _MEDIA_TYPE = re.compile(
@@ -374,13 +381,42 @@ def _language_tag(value: str, path: str) -> None:
         return
     if _LANGTAG(value) is None:
         _fail("must be an RFC 5646 language tag", path)
+    if "-" in value and _repeats_a_subtag(value):
+        _fail("must be a valid RFC 5646 language tag: a variant or extension repeats", path)
     _remember(_LANG_OK, value)
 
 
+def _repeats_a_subtag(tag: str) -> bool:
+    """RFC 5646 §2.2.9: a valid tag has no duplicate variant (§2.2.5) and no duplicate
+    extension singleton (§2.2.6). Private use (after ``x``) is free text and not looked at;
+    ``tag`` is well-formed already."""
+    subtags = tag.lower().split("-")
+    if subtags[0] == "x":
+        return False
+    seen_variants: set[str] = set()
+    seen_singletons: set[str] = set()
+    in_extension = False
+    for subtag in subtags[1:]:
+        if len(subtag) == 1:
+            if subtag == "x":
+                return False
+            if subtag in seen_singletons:
+                return True
+            seen_singletons.add(subtag)
+            in_extension = True
+        elif not in_extension and (len(subtag) >= 5 or (len(subtag) == 4 and subtag[0].isdigit())):
+            if subtag in seen_variants:
+                return True
+            seen_variants.add(subtag)
+    return False
+
+
 def _language_map(value: object, path: str) -> dict:
-    """Data §4.2: RFC 5646 tags to strings."""
+    """Data §4.2: RFC 5646 tags to strings, at least one pair."""
     if type(value) is not dict:
         _wrong_type(value, "a language map (object)", path)
+    if not value:
+        _fail("must hold at least one language tag and its string", path)
     for tag, text in value.items():
         if type(tag) is not str:
             _fail("language map keys must be strings", path)
@@ -480,12 +516,14 @@ def _timestamp(value: object, path: str, v2: bool) -> str:
         offset = int(off_h) * 60 + offset_minutes
         if sign == "-":
             offset = -offset
-            if offset == 0 and v2:
-                _fail("must not use the unknown-offset form -00:00", path)
+            if offset == 0:
+                # RFC 3339 §4.3: -00:00 means "offset unknown", which cannot be converted
+                # to UTC (2.0); ISO 8601 writes a zero offset with "+" (1.0.x).
+                _fail("must not have a negative zero offset (-00:00)", path)
     if not v2:
         return value
     if sign is None and value[10] == "T" and value[-1] == "Z":
-        return value
+        return value  # the common form, kept as it is
     fraction = fraction or ""
     if offset == 0:
         return f"{value[:10]}T{value[11:19]}{fraction}Z"
@@ -655,9 +693,13 @@ def _group_only(doc: object, path: str) -> dict:
 
 
 def _authority(doc: object, path: str) -> dict:
-    """Data §2.4.9.s3.b1: an Agent, or (3-legged OAuth) a Group of exactly two Agents."""
+    """Data §2.4.9.s3.b1: an Agent, or (3-legged OAuth) a Group of exactly two Agents,
+    anonymous: the pair has no identifier of its own."""
     out = _actor(doc, path)
     if doc.get("objectType") == "Group":  # type: ignore[union-attr]
+        for prop in _IFI_KEYS:
+            if prop in out:
+                _fail("an authority Group is anonymous: it has no identifier", _j(path, prop))
         members = out.get("member")
         if members is None or len(members) != 2:
             _fail("an authority Group must have exactly two member Agents", _j(path, "member"))
@@ -1136,6 +1178,12 @@ def validate_statements(body: object, *, v2: bool) -> list[dict]:
             seen.add(key)
         out.append(statement)
     return out
+
+
+def is_iri(value: str) -> bool:
+    """Whether ``value`` is an absolute IRI (RFC 3987, with a scheme), by the rule that
+    Statements are held to (Data §2.2.s4.b1.b4, b8): for parameters that carry IRIs."""
+    return _is_iri(value)
 
 
 def validate_agent(doc: object, *, v2: bool, path: str = "") -> dict:

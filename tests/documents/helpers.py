@@ -22,6 +22,11 @@ def put(lrs, url, content=b'{"a": 1}', content_type="application/json", **header
     return send(lrs, "put", url, content, content_type, **headers)
 
 
+def create(lrs, url, content=b'{"a": 1}', content_type="application/json"):
+    """PUT a new profile as a client must (Communication §3.1.s3.b1): with If-None-Match."""
+    return put(lrs, url, content, content_type, HTTP_IF_NONE_MATCH="*")
+
+
 def post(lrs, url, content=b'{"a": 1}', content_type="application/json", **headers):
     return send(lrs, "post", url, content, content_type, **headers)
 

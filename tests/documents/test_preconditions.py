@@ -15,7 +15,7 @@ from documents.preconditions import (
     parse_etags,
     preconditions_from_headers,
 )
-from lrs.errors import Conflict, PreconditionFailed
+from lrs.errors import BadRequest, Conflict, PreconditionFailed
 
 E1 = "0beec7b5ea3f0fdbc95d0dd47f3c5bc275da8a33"  # sha1("foo")
 E2 = "62cdb7020ff920e5aa642c3d4066950dd1f01f4d"  # sha1("bar")
@@ -35,7 +35,7 @@ def test_absent_header_parses_to_none():
     [
         (f'"{E1}"', {E1}),  # the HTTP form: a quoted entity-tag (RFC 9110 §8.8.3)
         (E1, {E1}),  # bare, as clients building the header by hand send it
-        (f'W/"{E1}"', {E1}),  # weak prefix dropped: every ETag issued here is strong
+        (f'W/"{E1}"', {E1}),  # weak: stands for E1 under the weak comparison
         (f'w/"{E1}"', {E1}),
         (f'"{E1.upper()}"', {E1}),  # §3.1.s4.b2: ETags are lowercase hex; case ignored
         (f'"{E1}", "{E2}"', {E1, E2}),  # a list
@@ -46,6 +46,24 @@ def test_absent_header_parses_to_none():
 def test_parse_etags_accepts_quoted_bare_weak_and_lists(value, expected):
     """§3.1.s4.b5-b8: If-Match / If-None-Match carry ETags "as described in RFC2616"."""
     assert parse_etags(value) == frozenset(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(f'W/"{E1}"', set()), (f'"{E1}", W/"{E2}"', {E1}), (f'"{E1}"', {E1})],
+)
+def test_strong_parsing_leaves_weak_etags_out(value, expected):
+    """If-Match compares strongly (RFC 9110 §13.1.1): a weak tag can match no document."""
+    assert parse_etags(value, weak_matches=False) == frozenset(expected)
+
+
+def test_if_match_of_weak_etags_only_is_given_and_matches_nothing():
+    """§3.1.s4.b5: If-Match W/"<current ETag>" is a precondition that fails (412)."""
+    headers = HttpHeaders({"HTTP_IF_MATCH": f'W/"{E1}"'})
+    preconditions = preconditions_from_headers(headers)
+    assert preconditions.given
+    with pytest.raises(PreconditionFailed):
+        check(preconditions, E1, method="PUT", put_needs_precondition=True)
 
 
 @pytest.mark.parametrize("value", ["*", " * ", f'"{E1}", *'])
@@ -82,8 +100,35 @@ def test_either_header_counts_as_given(preconditions):
 @pytest.mark.parametrize("method", WRITES)
 @pytest.mark.parametrize("put_needs_precondition", [True, False])
 def test_no_headers_and_no_document_allows_every_write(method, put_needs_precondition):
-    """§3.1.s4.b13 concerns a resource that "already exists": creating needs no header."""
+    """§3.1.s4.b13 concerns a resource that "already exists": where no header is required
+    of the client (State, §3.1.s3), creating needs none."""
     check(Preconditions(), None, method=method, put_needs_precondition=put_needs_precondition)
+
+
+def test_put_without_headers_and_no_document_is_a_400_where_the_client_must_send_one():
+    """§3.1.s3.b1: a PUT to a Profile resource MUST carry If-Match or If-None-Match."""
+    with pytest.raises(BadRequest) as raised:
+        check(
+            Preconditions(),
+            None,
+            method="PUT",
+            put_needs_precondition=True,
+            put_requires_header=True,
+        )
+    assert raised.value.status == 400
+    assert "If-None-Match" in raised.value.message
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_post_and_delete_without_headers_need_none_where_put_does(method):
+    """§3.1.s3.b2-b3: for POST and DELETE the headers are SHOULD*, not MUST."""
+    check(
+        Preconditions(),
+        None,
+        method=method,
+        put_needs_precondition=True,
+        put_requires_header=True,
+    )
 
 
 def test_put_without_headers_over_an_existing_document_is_a_409_where_required():

@@ -16,7 +16,7 @@ from django.utils.http import parse_http_date
 
 from documents.models import Document, DocumentKind
 from tests.conftest import XAPIClient
-from tests.documents.helpers import error_of, ids_of, post, put, quoted_sha1, send
+from tests.documents.helpers import create, error_of, ids_of, post, put, quoted_sha1, send
 from tests.factories import CredentialFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,16 +119,16 @@ def test_put_then_get_returns_the_profile_byte_for_byte(lrs, resource, content, 
 
 def test_get_of_a_missing_profile_is_a_404(lrs, resource):
     """§2.6.s3 / §2.7.s3: the specified Profile document; none, 404."""
-    put(lrs, resource.url("present"))
-    put(lrs, resource.other_url("missing"))
+    create(lrs, resource.url("present"))
+    create(lrs, resource.other_url("missing"))
     assert error_of(lrs.get(resource.url("missing")), 404)["error"] == "not_found"
 
 
 def test_profiles_of_another_activity_or_agent_are_other_documents(lrs, resource):
     """§2.6.s3 / §2.7.s3: a profile lives "in the context of the specified" Agent or
     Activity."""
-    put(lrs, resource.url("p"), b'{"n": 1}')
-    put(lrs, resource.other_url("p"), b'{"n": 2}')
+    create(lrs, resource.url("p"), b'{"n": 1}')
+    create(lrs, resource.other_url("p"), b'{"n": 2}')
     assert lrs.get(resource.url("p")).content == b'{"n": 1}'
     assert lrs.get(resource.other_url("p")).content == b'{"n": 2}'
 
@@ -140,8 +140,8 @@ def test_state_and_the_two_profiles_never_share_a_document(lrs):
         {"activityId": ACTIVITY, "agent": as_json(AGENT), "stateId": "same"}
     )
     put(lrs, state, b'{"from": "state"}')
-    put(lrs, ACTIVITY_PROFILE.url("same"), b'{"from": "activity profile"}')
-    put(lrs, AGENT_PROFILE.url("same"), b'{"from": "agent profile"}')
+    create(lrs, ACTIVITY_PROFILE.url("same"), b'{"from": "activity profile"}')
+    create(lrs, AGENT_PROFILE.url("same"), b'{"from": "agent profile"}')
     assert lrs.get(state).content == b'{"from": "state"}'
     assert lrs.get(ACTIVITY_PROFILE.url("same")).content == b'{"from": "activity profile"}'
     assert lrs.get(AGENT_PROFILE.url("same")).content == b'{"from": "agent profile"}'
@@ -153,7 +153,7 @@ def test_agent_profiles_follow_the_agents_ifi(lrs):
     case) have the same profiles."""
     written_as = {"mbox": "mailto:Ann@Example.COM"}
     read_as = {"objectType": "Agent", "mbox": "mailto:Ann@example.com", "name": "x"}
-    put(lrs, AGENT_PROFILE.url("p", scope=written_as), b'{"who": "ann"}')
+    create(lrs, AGENT_PROFILE.url("p", scope=written_as), b'{"who": "ann"}')
     assert lrs.get(AGENT_PROFILE.url("p", scope=read_as)).content == b'{"who": "ann"}'
     assert ids_of(lrs.get(AGENT_PROFILE.url(scope=read_as))) == ["p"]
 
@@ -161,10 +161,27 @@ def test_agent_profiles_follow_the_agents_ifi(lrs):
 # --- concurrency (§3.1) -----------------------------------------------------------------
 
 
-def test_put_without_precondition_headers_creates_a_new_profile(lrs, resource):
-    """§3.1.s4.b13 concerns a resource "that already exists"."""
-    assert put(lrs, resource.url("new")).status_code == 204
+def test_put_without_precondition_headers_is_refused_where_no_profile_exists(lrs, resource):
+    """§3.1.s3.b1, in 1.0.3 as in 2.0: "A Client making a PUT request to either the Agent
+    Profile Resource or Activity Profile Resource MUST include the If-Match header or the
+    If-None-Match header": 400, a message naming both, and nothing stored."""
+    body = error_of(put(lrs, resource.url("new")), 400)
+    assert "If-Match" in body["message"]
+    assert "If-None-Match" in body["message"]
+    assert lrs.get(resource.url("new")).status_code == 404
+    assert create(lrs, resource.url("new")).status_code == 204
     assert lrs.get(resource.url("new")).status_code == 200
+
+
+def test_if_match_with_a_weak_etag_never_matches(lrs, resource):
+    """§3.1.s4.b5 handles If-Match "as described in RFC2616", which compares entity tags
+    strongly (RFC 2616 §14.24; RFC 9110 §13.1.1): W/"<current ETag>" is a 412 and the
+    document stays as it was."""
+    url = resource.url("p")
+    etag = create(lrs, url, b'{"v": 1}')["ETag"]
+    error_of(put(lrs, url, b'{"v": 2}', HTTP_IF_MATCH=f"W/{etag}"), 412)
+    assert lrs.get(url).content == b'{"v": 1}'
+    assert put(lrs, url, b'{"v": 2}', HTTP_IF_MATCH=etag).status_code == 204
 
 
 def test_put_without_precondition_headers_over_an_existing_profile_is_a_409(lrs, resource):
@@ -172,7 +189,7 @@ def test_put_without_precondition_headers_over_an_existing_profile_is_a_409(lrs,
     the client should check the current state and set If-Match with the current ETag, and
     no modification."""
     url = resource.url("p")
-    put(lrs, url, b'{"v": 1}')
+    create(lrs, url, b'{"v": 1}')
     before = snapshot()
     body = error_of(put(lrs, url, b'{"v": 2}'), 409)
     assert body["error"] == "conflict"
@@ -185,7 +202,7 @@ def test_put_without_precondition_headers_over_an_existing_profile_is_a_409(lrs,
 def test_put_with_if_match_of_the_current_etag_replaces_the_profile(lrs, resource):
     """§3.1.s4.b5: the write happens when the document is as the client last saw it."""
     url = resource.url("p")
-    first = put(lrs, url, b'{"v": 1}')
+    first = create(lrs, url, b'{"v": 1}')
     response = put(lrs, url, b'{"v": 2}', HTTP_IF_MATCH=first["ETag"])
     assert response.status_code == 204
     assert response["ETag"] == quoted_sha1(b'{"v": 2}')
@@ -197,7 +214,7 @@ def test_put_with_if_match_of_the_current_etag_replaces_the_profile(lrs, resourc
 def test_put_with_a_stale_if_match_is_a_412_and_changes_nothing(lrs, resource):
     """§3.1.s4.b5, b9, b10."""
     url = resource.url("p")
-    stale = put(lrs, url, b'{"v": 1}')["ETag"]
+    stale = create(lrs, url, b'{"v": 1}')["ETag"]
     put(lrs, url, b'{"v": 2}', HTTP_IF_MATCH=stale)
     before = snapshot()
     body = error_of(put(lrs, url, b'{"v": 3}', HTTP_IF_MATCH=stale), 412)
@@ -224,7 +241,7 @@ def test_post_merges_top_level_properties_and_honours_preconditions(lrs, resourc
     """§2.2.s7: top-level merge, nested Objects replaced whole; §3.1.s4.b7, b8, b11, b12:
     POST preconditions fail with 412 and change nothing."""
     url = resource.url("p")
-    etag = put(lrs, url, b'{"x": "foo", "y": {"deep": 1}}')["ETag"]
+    etag = create(lrs, url, b'{"x": "foo", "y": {"deep": 1}}')["ETag"]
     before = snapshot()
     error_of(post(lrs, url, b'{"z": 1}', HTTP_IF_MATCH=quoted_sha1(b"other")), 412)
     error_of(post(lrs, url, b'{"z": 1}', HTTP_IF_NONE_MATCH="*"), 412)
@@ -239,7 +256,7 @@ def test_post_merges_top_level_properties_and_honours_preconditions(lrs, resourc
 def test_post_without_precondition_headers_merges(lrs, resource):
     """§3.1.s3.b2: for POST the headers are a SHOULD* of the client, not a 409 case."""
     url = resource.url("p")
-    put(lrs, url, b'{"a": 1}')
+    create(lrs, url, b'{"a": 1}')
     assert post(lrs, url, b'{"b": 2}').status_code == 204
     assert orjson.loads(lrs.get(url).content) == {"a": 1, "b": 2}
 
@@ -257,7 +274,7 @@ def test_post_that_cannot_merge_is_a_400_and_changes_nothing(
 ):
     """§2.2.s8.b1."""
     url = resource.url("p")
-    put(lrs, url, stored, stored_type)
+    create(lrs, url, stored, stored_type)
     before = snapshot()
     error_of(post(lrs, url, posted, posted_type), 400)
     assert snapshot() == before
@@ -277,9 +294,9 @@ def test_get_without_profile_id_lists_ids_since_exclusive(lrs, resource):
         "c": dt.datetime(2024, 5, 1, 12, 0, 2, 750000, tzinfo=dt.UTC),
     }
     for profile_id, updated in times.items():
-        put(lrs, resource.url(profile_id))
+        create(lrs, resource.url(profile_id))
         Document.objects.filter(document_id=profile_id).update(updated=updated)
-    put(lrs, resource.other_url("elsewhere"))
+    create(lrs, resource.other_url("elsewhere"))
     response = lrs.get(resource.url())
     assert ids_of(response) == ["a", "b", "c"]
     assert parse_http_date(response["Last-Modified"]) == int(times["c"].timestamp())
@@ -295,8 +312,8 @@ def test_get_without_profile_id_lists_ids_since_exclusive(lrs, resource):
 
 def test_delete_deletes_the_profile(lrs, resource):
     """§2.6.s3 / §2.7.s3: DELETE the specified Profile document; 204."""
-    put(lrs, resource.url("gone"))
-    put(lrs, resource.url("kept"))
+    create(lrs, resource.url("gone"))
+    create(lrs, resource.url("kept"))
     assert lrs.request("delete", resource.url("gone")).status_code == 204
     error_of(lrs.get(resource.url("gone")), 404)
     assert ids_of(lrs.get(resource.url())) == ["kept"]
@@ -305,7 +322,7 @@ def test_delete_deletes_the_profile(lrs, resource):
 def test_delete_with_a_stale_if_match_is_a_412_and_deletes_nothing(lrs, resource):
     """§3.1.s4.b7, b11, b12; with the current ETag it deletes."""
     url = resource.url("p")
-    etag = put(lrs, url, b'{"v": 1}')["ETag"]
+    etag = create(lrs, url, b'{"v": 1}')["ETag"]
     error_of(lrs.request("delete", url, HTTP_IF_MATCH=quoted_sha1(b"other")), 412)
     assert lrs.get(url).status_code == 200
     assert lrs.request("delete", url, HTTP_IF_MATCH=etag).status_code == 204
@@ -315,7 +332,7 @@ def test_delete_with_a_stale_if_match_is_a_412_and_deletes_nothing(lrs, resource
 def test_delete_needs_a_profile_id(lrs, resource):
     """§2.6.s3 / §2.7.s3: profileId is required; unlike State (§2.3.s5) the profile
     resources have no multiple document DELETE: 400, and nothing is deleted."""
-    put(lrs, resource.url("p"))
+    create(lrs, resource.url("p"))
     before = snapshot()
     error_of(lrs.request("delete", resource.url()), 400)
     assert snapshot() == before
@@ -352,6 +369,10 @@ def test_agent_profile_needs_an_identified_agent_not_a_group(lrs, method, agent)
     [
         pytest.param({"profileId": "p"}, id="activityId-missing"),
         pytest.param({"activityId": "algebra", "profileId": "p"}, id="activityId-not-IRI"),
+        pytest.param(
+            {"activityId": '{"key": "value"}', "profileId": "p"}, id="activityId-JSON-object"
+        ),
+        pytest.param({"activityId": "1:2", "profileId": "p"}, id="activityId-bad-scheme"),
         pytest.param({"activityId": ACTIVITY, "profileId": ""}, id="profileId-empty"),
         pytest.param(
             {"activityId": ACTIVITY, "profileId": "p", "agent": as_json(AGENT)}, id="agent"
@@ -401,7 +422,7 @@ def test_a_document_over_the_size_limit_is_a_413_and_is_not_stored(lrs, resource
     )
     error_of(post(lrs, resource.url("big"), b'{"a": "' + b"x" * 1020 + b'"}'), 413)
     assert Document.objects.count() == 0
-    assert put(lrs, resource.url("fits"), b"x" * 1024, "text/plain").status_code == 204
+    assert create(lrs, resource.url("fits"), b"x" * 1024, "text/plain").status_code == 204
 
 
 def test_a_merge_that_outgrows_the_size_limit_is_a_413_and_changes_nothing(lrs, resource, settings):
@@ -409,7 +430,7 @@ def test_a_merge_that_outgrows_the_size_limit_is_a_413_and_changes_nothing(lrs, 
     and no change."""
     settings.PROGRESS_MAX_DOCUMENT_BYTES = 1024
     url = resource.url("p")
-    etag = put(lrs, url, b'{"a": "' + b"x" * 600 + b'"}')["ETag"]
+    etag = create(lrs, url, b'{"a": "' + b"x" * 600 + b'"}')["ETag"]
     before = snapshot()
     error_of(post(lrs, url, b'{"b": "' + b"y" * 600 + b'"}', HTTP_IF_MATCH=etag), 413)
     assert snapshot() == before
@@ -434,7 +455,7 @@ def test_scopes_decide_who_may_read_and_write_profiles(
     """§4.2.s2 (scopes table): "profile" reads and writes Profile documents; "all/read" is
     read access; "state" or "define" do not reach them: 403 (§3.2.s3.b10)."""
     owner = XAPIClient(credential, version=version)
-    etag = put(owner, resource.url("p"), b'{"a": 1}')["ETag"]
+    etag = create(owner, resource.url("p"), b'{"a": 1}')["ETag"]
     lrs = XAPIClient(CredentialFactory(tenant=credential.tenant, scopes=scopes), version=version)
     for response in (lrs.get(resource.url("p")), lrs.get(resource.url())):
         assert response.status_code == (200 if may_read else 403)
@@ -452,9 +473,9 @@ def test_scopes_decide_who_may_read_and_write_profiles(
 
 def test_another_tenant_cannot_see_the_profile(lrs, version, resource):
     """Tenant isolation: documents belong to the credential's tenant."""
-    put(lrs, resource.url("p"), b'{"mine": true}')
+    create(lrs, resource.url("p"), b'{"mine": true}')
     stranger = XAPIClient(CredentialFactory(), version=version)
     error_of(stranger.get(resource.url("p")), 404)
     assert ids_of(stranger.get(resource.url())) == []
-    assert put(stranger, resource.url("p"), b'{"theirs": 1}').status_code == 204
+    assert create(stranger, resource.url("p"), b'{"theirs": 1}').status_code == 204
     assert lrs.get(resource.url("p")).content == b'{"mine": true}'

@@ -430,6 +430,8 @@ def test_delete_of_a_missing_document_is_not_an_error(lrs):
 BAD_PARAMETERS = {
     "activityId missing": {"activity": OMIT},
     "activityId not an IRI": {"activity": "not an iri"},
+    "activityId a JSON object": {"activity": '{"key": "value"}'},
+    "activityId a scheme that is not one": {"activity": "9http://example.com"},
     "agent missing": {"agent": OMIT},
     "agent not JSON": {"agent": "{mbox: mailto:learner@example.com"},
     "agent not an object": {"agent": '["mailto:learner@example.com"]'},

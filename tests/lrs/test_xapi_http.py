@@ -60,6 +60,24 @@ def test_error_responses_carry_the_version_header_too(db):
     assert unknown["X-Experience-API-Version"] == "2.0.0"
 
 
+def test_a_request_refused_before_negotiation_is_answered_in_the_version_it_named(credential):
+    """§3.3.s3.b1-b2: the header on every response is the latest patch of the version the
+    request uses, also when the request is refused before its version is negotiated: an
+    unknown URL, or an alternate-syntax tunnel with a parameter outside the form."""
+    client = XAPIClient(credential, version="1.0.3")
+    unknown = client.get("/xapi/nothing-here")
+    assert unknown.status_code == 404
+    assert unknown["X-Experience-API-Version"] == "1.0.3"
+    tunnel = client.request(
+        "post",
+        "/xapi/statements?method=PUT&statementId=6f1c1d4e-0000-4000-8000-000000000000",
+        data="content=%7B%7D",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert tunnel.status_code == 400
+    assert tunnel["X-Experience-API-Version"] == "1.0.3"
+
+
 def test_version_is_checked_before_credentials(db):
     """A request with neither credentials nor version learns about the version first."""
     response = XAPIClient(None, version=None).get("/xapi/statements")
@@ -122,6 +140,30 @@ def test_about_rejects_writes_with_405(db):
     response = XAPIClient(None).request("post", "/xapi/about")
     assert response.status_code == 405
     assert orjson.loads(response.content)["error"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/xapi/statements?statementId=6f1c1d4e-0000-4000-8000-000000000000",
+        "/xapi/activities?activityId=https://example.com/a",
+        '/xapi/agents?agent={"mbox":"mailto:a@example.com"}',
+    ],
+)
+@pytest.mark.parametrize("authorization", [None, "Basic bm9wZTpub3Bl", "credential"])
+def test_a_method_a_resource_does_not_have_is_a_405_before_credentials(
+    credential, url, authorization
+):
+    """Communication §3.2.s3.b1: "the error code most appropriate to the error condition":
+    the Statement, Activities and Agents resources have no DELETE, whoever asks (no
+    credentials, wrong ones or valid ones); the answer names the methods they do have."""
+    client = XAPIClient(credential if authorization == "credential" else None, version="1.0.3")
+    headers = {} if authorization in (None, "credential") else {"HTTP_AUTHORIZATION": authorization}
+    response = client.request("delete", url, **headers)
+    assert response.status_code == 405
+    assert orjson.loads(response.content)["error"] == "method_not_allowed"
+    assert "DELETE" not in response["Allow"]
+    assert "GET" in response["Allow"]
 
 
 def test_a_trailing_slash_reaches_the_same_resource(credential):

@@ -269,6 +269,8 @@ def test_repeated_definitions_cost_no_sql(xapi, django_capture_on_commit_callbac
     [
         ("", "activityId"),
         ("activityId=not-an-iri", "activityId"),
+        ("activityId=%7B%22key%22%3A%22value%22%7D", "activityId"),
+        ("activityId=1:2", "activityId"),
         (f"activityId={COURSE}&agent=x", "agent"),
         (f"activityId={COURSE}&activityId={COURSE}", "activityId"),
     ],

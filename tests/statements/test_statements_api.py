@@ -138,6 +138,42 @@ def test_same_id_same_content_is_accepted_again(client):
     assert put(client, document, document["id"]).status_code == 204
 
 
+@pytest.mark.parametrize("first", ["put", "post"])
+def test_posting_only_statements_already_stored_is_a_204_and_changes_nothing(client, first):
+    """§2.1.2.s2.b4: "An LRS MUST NOT make any modifications to its state based on receiving
+    a Statement with an id that it already has a Statement for. Whether it responds with
+    409 Conflict or 204 No Content, it MUST NOT modify the Statement": a POST of one
+    statement stored already answers 204, and the stored statement is as it was. A batch
+    of known statements keeps its 200 and the id array, which clients posting arrays
+    read."""
+    document = builders.statement()
+    if first == "put":
+        assert put(client, document, document["id"]).status_code == 204
+    else:
+        assert post(client, document).status_code == 200
+    before = body(get(client, statementId=document["id"]))
+    again = post(client, document)
+    assert again.status_code == 204
+    assert again.content == b""
+    other = builders.statement()
+    post(client, other)
+    batch = post(client, [document, other])
+    assert batch.status_code == 200
+    assert body(batch) == [document["id"], other["id"]]
+    assert body(get(client, statementId=document["id"])) == before
+
+
+def test_a_batch_mixing_stored_and_new_statements_is_a_200_with_every_id(client):
+    """§2.1.2: the new statements are stored, the known ones left as they were; the
+    answer lists every id in order."""
+    known = builders.statement()
+    post(client, known)
+    fresh = builders.statement()
+    response = post(client, [known, fresh])
+    assert response.status_code == 200
+    assert body(response) == [known["id"], fresh["id"]]
+
+
 def test_same_id_different_content_is_a_409(client):
     """§2.1.1: SHOULD return 409 Conflict if they do not match."""
     document = builders.statement()
@@ -362,9 +398,14 @@ def test_since_is_exclusive_and_until_inclusive(client):
         ("agent", "{not json"),
         ("agent", '{"name": "no ifi"}'),
         ("verb", "not an iri"),
+        ("verb", "1:2"),
+        ("activity", '{"key": "value"}'),
+        ("activity", ":abc"),
     ],
 )
 def test_malformed_query_parameters_are_400s_naming_them(client, name, value):
+    """Data §2.2.s4.b4: parameter values are validated as the same values in Statements
+    (an IRI with no scheme, or not following the IRI format, is refused, §2.2.s4.b1.b8)."""
     response = client.get(f"{URL}?{urlencode({name: value})}")
     assert response.status_code == 400
     assert body(response)["path"].startswith(name)
@@ -445,6 +486,40 @@ def test_every_response_carries_consistent_through_errors_included(client):
         value = response["X-Experience-API-Consistent-Through"]
         parsed = dt.datetime.fromisoformat(value)
         assert parsed <= dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+
+
+def _consistent_through(response) -> dt.datetime:
+    return dt.datetime.fromisoformat(response["X-Experience-API-Consistent-Through"])
+
+
+def test_consistent_through_is_not_before_what_the_reader_just_stored(client):
+    """§2.1.3.s2.b5: all statements stored before the header's time are available. A
+    process reuses a watermark briefly, but a credential's read right after its own write
+    gets one taken after that write: its statement is not beyond the header."""
+    get(client)  # this process now holds a watermark from before the write
+    document = builders.statement()
+    assert post(client, document).status_code == 200
+    page = get(client)
+    stored = dt.datetime.fromisoformat(body(page)["statements"][0]["stored"])
+    assert _consistent_through(page) >= stored
+    assert _consistent_through(get(client, statementId=document["id"])) >= stored
+
+
+def _watermark_reads(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        get(client)
+        get(client)
+    return len([q for q in queries.captured_queries if "pg_stat_activity" in q["sql"]])
+
+
+def test_reads_reuse_the_watermark_until_the_credential_writes(client, credential):
+    """The watermark is read from pg_stat_activity (costly) at most once per write mark:
+    repeated reads reuse it, and another credential's write does not make them read it."""
+    get(client)
+    post(XAPIClient(CredentialFactory(tenant=credential.tenant)), builders.statement())
+    assert _watermark_reads(client) == 0
+    post(client, builders.statement())
+    assert _watermark_reads(client) == 1
 
 
 def test_head_returns_headers_without_a_body(client):

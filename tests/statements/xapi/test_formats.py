@@ -117,11 +117,13 @@ def language_maps_of(statement):
 
 def test_ids_reduces_agents_verbs_and_activities_to_identifiers():
     """§2.1.3 format=ids: "only include minimum information necessary in Agent, Activity,
-    Verb and Group Objects to identify them"; Data §2.4.3.s6.b2: no Verb display."""
+    Verb and Group Objects to identify them"; Data §2.4.3.s6.b2: no Verb display. An
+    Activity's objectType is optional and implied (Data §2.4.4.1), so its id is all that
+    is left of it, wherever it appears."""
     served = format_ids(STATEMENT)
     assert served["actor"] == {"objectType": "Agent", "mbox": "mailto:ann@example.com"}
     assert served["verb"] == {"id": "http://adlnet.gov/expapi/verbs/answered"}
-    assert served["object"] == {"objectType": "Activity", "id": "https://example.com/quiz/1/q/3"}
+    assert served["object"] == {"id": "https://example.com/quiz/1/q/3"}
     assert served["context"]["instructor"] == {"account": BOB["account"]}
     assert served["context"]["team"] == {
         "objectType": "Group",
@@ -177,7 +179,7 @@ def test_ids_applies_inside_a_sub_statement():
             "member": [{"objectType": "Agent", "mbox": ANN["mbox"]}, {"account": BOB["account"]}],
         },
         "verb": {"id": VERB["id"]},
-        "object": {"objectType": "Activity", "id": QUESTION["id"]},
+        "object": {"id": QUESTION["id"]},
         "context": {
             "contextActivities": {"parent": [{"id": QUIZ["id"]}]},
             "instructor": {"objectType": "Agent", "mbox": ANN["mbox"]},

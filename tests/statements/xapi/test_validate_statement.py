@@ -71,7 +71,7 @@ def test_null_values_are_rejected(v2, path):
     doc = put(doc, "context", {"registration": REGISTRATION})
     doc = put(doc, "result", {})
     doc = put(doc, "object.definition", {})
-    doc = put(doc, "verb.display", {})
+    doc = put(doc, "verb.display", {"en-US": "attempted"})
     error = rejects(put(doc, path, None), path, v2=v2)
     assert error.message == "must not be null"
 
@@ -88,8 +88,25 @@ def test_empty_objects_are_accepted_where_nothing_is_required(v2):
     """Data §2.2.s2.b1: empty objects are a SHOULD NOT for senders, not a reason to reject."""
     doc = put(minimal(), "result", {})
     doc = put(doc, "context", {"extensions": {}, "contextActivities": {}})
-    doc = put(doc, "verb.display", {})
+    doc = put(doc, "object.definition", {})
     assert validate_statement(doc, v2=v2) == doc
+
+
+@VERSIONS
+@pytest.mark.parametrize(
+    "path",
+    ["verb.display", "object.definition.name", "object.definition.description", "sub"],
+)
+def test_an_empty_language_map_is_rejected(v2, path):
+    """Data §4.2: a Language Map pairs "a RFC 5646 Language Tag" with "a string in the
+    language specified in the tag"; {} holds no such pair and is no Language Map."""
+    if path == "sub":
+        path = "object.verb.display"
+        doc = put(put(minimal(), "object", substatement()), path, {})
+    else:
+        doc = put(put(minimal(), "object.definition", {}), path, {})
+    error = rejects(doc, path, v2=v2)
+    assert "at least one" in error.message
 
 
 # --- id -------------------------------------------------------------------------------------
@@ -135,29 +152,31 @@ def test_statement_id_must_be_a_uuid(v2, value):
 # --- version --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["1.0.0", "1.0.3", "1.0.10"])
+@pytest.mark.parametrize("value", ["1.0.0", "1.0.3", "1.0.10", "1.0"])
 def test_version_starting_with_1_0_is_accepted_under_1_0(value):
-    """Data §2.4.10.s3.b1: an LRS MUST accept Statements whose version starts with "1.0."."""
+    """Data §2.4.10.s3.b1: an LRS MUST accept Statements whose version starts with "1.0.";
+    §2.4.10.s2.b1: the version is "formatted as laid out for the API version header",
+    whose "1.0" is 1.0.0 (Communication §3.3.s3.b3)."""
     doc = put(minimal(), "version", value)
     assert validate_statement(doc, v2=False)["version"] == value
 
 
 @pytest.mark.parametrize(
-    "value", ["1.1.0", "2.0.0", "1.0", "1.0.", "0.95", "1.0.0-rc1", "", "v1.0.0"]
+    "value", ["1.1.0", "2.0.0", "1.0.", "1.", "0.95", "1.0.0-rc1", "", "v1.0.0", "1.0.x"]
 )
 def test_version_not_starting_with_1_0_is_rejected_under_1_0(value):
     """Data §2.4.10.s3.b2: an LRS MUST reject a version that does not start with "1.0."."""
     rejects(put(minimal(), "version", value), "version", v2=False)
 
 
-@pytest.mark.parametrize("value", ["2.0.0", "2.0.1"])
+@pytest.mark.parametrize("value", ["2.0.0", "2.0.1", "2.0"])
 def test_version_starting_with_2_0_is_accepted_under_2_0(value):
     """xAPI 2.0 (Data §2.4.10 for the 2.0 family): a version starting with "2.0." is accepted."""
     doc = put(minimal(), "version", value)
     assert validate_statement(doc, v2=True)["version"] == value
 
 
-@pytest.mark.parametrize("value", ["1.0.0", "1.0.3", "2.1.0", "2.0", "3.0.0", ""])
+@pytest.mark.parametrize("value", ["1.0.0", "1.0.3", "1.0", "2.1.0", "2.0.", "3.0.0", ""])
 def test_version_not_starting_with_2_0_is_rejected_under_2_0(value):
     """xAPI 2.0 (Data §2.4.10 for the 2.0 family): other versions are rejected."""
     rejects(put(minimal(), "version", value), "version", v2=True)
@@ -181,7 +200,7 @@ def test_version_must_be_a_string(v2):
         "2015-11-18T12:17:00+05",
         "2015-11-18T12:17:00,5Z",
         "2015-11-18t12:17:00z",
-        "2015-11-18T12:17:00-00:00",
+        "2015-11-18T12:17:00+00",
     ],
 )
 def test_timestamps_are_kept_as_sent_under_1_0(key, value):
@@ -224,6 +243,30 @@ def test_unknown_offset_is_rejected_under_2_0():
     rejects(put(minimal(), "timestamp", "2015-11-18T12:17:00-00:00"), "timestamp", v2=True)
 
 
+@pytest.mark.parametrize("value", ["2015-11-18T12:17:00-00:00", "2015-11-18T12:17:00.5-00"])
+def test_negative_zero_offsets_are_rejected_under_1_0(value):
+    """Data §4.5.s1.b1: a Timestamp MUST be formatted according to ISO 8601, which writes
+    a zero offset from UTC with a plus sign; "-00:00" and "-00" are not ISO 8601."""
+    error = rejects(put(minimal(), "timestamp", value), "timestamp", v2=False)
+    assert "negative zero" in error.message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2008-09-15 15:53:00.601+00:00", "2008-09-15T15:53:00.601Z"),
+        ("2008-09-15 15:53:00Z", "2008-09-15T15:53:00Z"),
+        ("2008-09-15 23:53:00-01:00", "2008-09-16T00:53:00Z"),
+    ],
+)
+def test_rfc_3339_space_separated_date_times_are_accepted_under_2_0(value, expected):
+    """xAPI 2.0 takes RFC 3339 timestamps; RFC 3339 §5.6 lets a space stand for "T"
+    ("for the sake of readability"). Stored in UTC with the "T"."""
+    doc = put(minimal(), "timestamp", value)
+    assert validate_statement(doc, v2=True)["timestamp"] == expected
+    rejects(doc, "timestamp", v2=False)  # ISO 8601 has no such form
+
+
 @pytest.mark.parametrize(
     "value",
     ["2015-11-18T12:17:00+0100", "2015-11-18T12:17:00+01", "2015-11-18T12:17:00,5Z"],
@@ -240,8 +283,9 @@ def test_iso_8601_forms_outside_rfc_3339_are_rejected_under_2_0(value):
     [
         "",
         "2015-11-18T12:17:00",
-        "2015-11-18 12:17:00Z",
         "2015-11-18",
+        "2015-11-18  12:17:00Z",
+        "2015-11-18_12:17:00Z",
         "20151118T121700Z",
         "2015-11-18T12:17Z",
         "2015-02-29T12:17:00Z",
@@ -386,6 +430,27 @@ def test_authority_group_must_have_exactly_two_agents(v2, count):
     members = [agent(mbox=f"mailto:m{i}@example.com") for i in range(count)]
     doc = put(minimal(), "authority", {"objectType": "Group", "member": members})
     rejects(doc, "authority.member", v2=v2)
+
+
+@VERSIONS
+@pytest.mark.parametrize(
+    "ifi",
+    [
+        {"mbox": "mailto:team@example.com"},
+        {"mbox_sha1sum": "ebd31e95054c018b10727ccffd2ef2ec3a016ee9"},
+        {"openid": "https://openid.example.com/team"},
+        {"account": {"homePage": "https://lms.example.com", "name": "team"}},
+    ],
+)
+def test_authority_group_with_an_identifier_is_rejected(v2, ifi):
+    """Data §2.4.9.s3.b1: the 3-legged OAuth authority "MUST be a Group with two Agents",
+    the application and the user; an identified Group is a third party, not that pair."""
+    members = [
+        {"account": {"homePage": "http://example.com/xAPI/OAuth/Token", "name": "oauth_x75db"}},
+        {"mbox": "mailto:bob@example.com"},
+    ]
+    doc = put(minimal(), "authority", {"objectType": "Group", "member": members, **ifi})
+    rejects(doc, f"authority.{next(iter(ifi))}", v2=v2)
 
 
 @VERSIONS
