@@ -30,10 +30,12 @@ Readings of the specification this module rests on (where the text leaves a choi
   language tag" with "a string" (Data §4.2), so an empty one is no Language Map and is
   rejected. ``null`` is rejected everywhere except inside extension values (Data
   §2.2.s4.b1.b1).
-- ``version``: under 1.0.x it must be ``1.0`` or ``1.0.<patch>``, under 2.0 ``2.0`` or
-  ``2.0.<patch>`` ("formatted as laid out for the API version header", Data
-  §2.4.10.s2.b1, which takes ``1.0`` as ``1.0.0``, Communication §3.3.s3.b3; the patch
-  must be digits). A 1.0.x version is rejected on a 2.0 request and vice versa.
+- ``version``: under 1.0.x it must be ``1.0`` or ``1.0.<patch>`` ("formatted as laid out
+  for the API version header", Data §2.4.10.s2.b1, which takes ``1.0`` as ``1.0.0``,
+  Communication §3.3.s3.b3; the patch must be digits). Under 2.0 ``2.0`` or
+  ``2.0.<patch>``, and the 1.0 forms too: a 2.0 LRS serves 1.0.x statements and keeps the
+  version a statement was accepted with, so one forwarded by a 2.0 client is accepted when
+  it validates under 2.0's rules. A 2.0 version on a 1.0.x request is rejected.
 - Timestamps need a time zone in both versions (Data §4.5 SHOULD*, SHALL in 2.0). 1.0.x
   takes the ISO 8601 extended format ``YYYY-MM-DDThh:mm:ss[.fff]`` with ``Z``, ``±hh:mm``
   or ``±hh`` (``,`` also allowed as the decimal sign); a zero offset is written ``+`` in
@@ -201,7 +203,7 @@ _TIMESTAMP_V2 = re.compile(
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 _VERSION_V1 = re.compile(r"1\.0(?:\.[0-9]+)?").fullmatch
-_VERSION_V2 = re.compile(r"2\.0(?:\.[0-9]+)?").fullmatch
+_VERSION_V2 = re.compile(r"[12]\.0(?:\.[0-9]+)?").fullmatch
 
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z\-]+"
 _MEDIA_TYPE = re.compile(
@@ -1129,7 +1131,7 @@ def _statement(doc: dict, path: str, v2: bool, *, in_substatement: bool = False)
             _wrong_type(value, "a version string", version_path)
         if v2:
             if _VERSION_V2(value) is None:
-                _fail('must start with "2.0." under xAPI 2.0', version_path)
+                _fail('must start with "2.0." or "1.0." under xAPI 2.0', version_path)
         elif _VERSION_V1(value) is None:
             _fail('must start with "1.0." under xAPI 1.0.x', version_path)
     value = doc.get("attachments", _MISSING)

@@ -169,14 +169,16 @@ def test_version_not_starting_with_1_0_is_rejected_under_1_0(value):
     rejects(put(minimal(), "version", value), "version", v2=False)
 
 
-@pytest.mark.parametrize("value", ["2.0.0", "2.0.1", "2.0"])
+@pytest.mark.parametrize("value", ["2.0.0", "2.0.1", "2.0", "1.0.3", "1.0.0", "1.0"])
 def test_version_starting_with_2_0_is_accepted_under_2_0(value):
-    """xAPI 2.0 (Data §2.4.10 for the 2.0 family): a version starting with "2.0." is accepted."""
+    """xAPI 2.0 (Data §2.4.10 for the 2.0 family): a version starting with "2.0." is
+    accepted, and a 1.0.x one as well: the LRS serves both and statements keep the version
+    they were accepted with."""
     doc = put(minimal(), "version", value)
     assert validate_statement(doc, v2=True)["version"] == value
 
 
-@pytest.mark.parametrize("value", ["1.0.0", "1.0.3", "1.0", "2.1.0", "2.0.", "3.0.0", ""])
+@pytest.mark.parametrize("value", ["2.1.0", "2.0.", "1.1.0", "3.0.0", "0.95", "", "2.0.x"])
 def test_version_not_starting_with_2_0_is_rejected_under_2_0(value):
     """xAPI 2.0 (Data §2.4.10 for the 2.0 family): other versions are rejected."""
     rejects(put(minimal(), "version", value), "version", v2=True)
