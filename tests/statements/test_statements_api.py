@@ -509,11 +509,11 @@ def _watermark_reads(client) -> int:
     with CaptureQueriesContext(connection) as queries:
         get(client)
         get(client)
-    return len([q for q in queries.captured_queries if "pg_stat_activity" in q["sql"]])
+    return len([q for q in queries.captured_queries if "pg_stat_get_activity" in q["sql"]])
 
 
 def test_reads_reuse_the_watermark_until_the_credential_writes(client, credential):
-    """The watermark is read from pg_stat_activity (costly) at most once per write mark:
+    """The watermark (read from the backends' activity) is read at most once per write mark:
     repeated reads reuse it, and another credential's write does not make them read it."""
     get(client)
     post(XAPIClient(CredentialFactory(tenant=credential.tenant)), builders.statement())
