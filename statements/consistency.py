@@ -24,10 +24,10 @@ backend's status; ``pg_stat_get_activity`` is called directly because planning t
 one for a tenth of a second: an older value is still true, only lower. A credential
 reading right after its own write is the exception: a reused value could be older than the
 write it just made, and a client that checks its statement against the header would see
-its own write beyond the watermark. So
-each write leaves a mark for its credential in Redis (``credential_write_mark``, in the
-write's after-commit batch) and a read by that credential takes a fresh watermark the
-first time it sees a new mark: read after the mark was set, so after the write committed.
+its own write beyond the watermark. So each write leaves a mark for its credential in
+Redis (``credential_write_mark``, in the write's after-commit batch) and a read by that
+credential takes a fresh watermark the first time it sees a new mark: read after the mark
+was set, so after the write committed.
 
 Replicas: a reader may use a replica only when it has replayed past the primary's WAL
 position recorded with the watermark (and past the caller's own last write), otherwise
