@@ -503,26 +503,21 @@ def _apply_voiding(
         )
         if cursor.fetchone() is not None:
             raise BadRequest("a voiding statement cannot be voided", path="object.id")
-        if len(targets) < len(voiding):
-            raise BadRequest("two statements of the batch void the same statement")
-        # A statement is voided once: a second voiding statement for it (or for an id an
-        # earlier one voided before it arrived) is refused, as a voided statement is no
-        # longer valid to act on. ON CONFLICT keeps this race-safe: of two concurrent
-        # voiders, the one that finds the row taken rolls back.
+        first_voider = {}
+        for p in voiding:
+            first_voider.setdefault(p.lookups.voids, p.statement_id)
+        # Several voiding statements may name one target (a re-sent voiding under a new
+        # id, say): the first recorded stays its voider, and the target is voided either
+        # way.
         cursor.execute(
             """
             INSERT INTO statement_voids (tenant_id, statement_id, voiding_id)
             SELECT %s, u.target, u.voider FROM unnest(%s::uuid[], %s::uuid[]) AS u(target, voider)
             ORDER BY u.target
             ON CONFLICT DO NOTHING
-            RETURNING statement_id
             """,
-            [tenant_id, targets, [p.statement_id for p in sorted(voiding, key=_voids)]],
+            [tenant_id, targets, [first_voider[t] for t in targets]],
         )
-        recorded = {str(row[0]) for row in cursor.fetchall()}
-        if len(recorded) < len(targets):
-            already = next(t for t in targets if t not in recorded)
-            raise BadRequest(f"statement {already} is voided already", path="object.id")
         cursor.execute(
             """
             UPDATE statements s SET voided = true
@@ -536,10 +531,6 @@ def _apply_voiding(
         voided.update(target for target in targets if target in by_id)
     # A voiding statement itself is never voided (Data §2.3.2, "if and only if").
     return {i for i in voided if not by_id[i].lookups.voids}
-
-
-def _voids(prepared: PreparedStatement) -> str:
-    return prepared.lookups.voids
 
 
 def statements_copy(
