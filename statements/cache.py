@@ -21,6 +21,7 @@ from django.conf import settings
 from django_redis import get_redis_connection
 
 from progress_site.redis_batch import RedisBatch
+from statements.consistency import UNKNOWN
 
 logger = logging.getLogger(__name__)
 
@@ -35,22 +36,25 @@ def _entry_key(tenant_id: int, material: bytes) -> str:
     return f"{_PREFIX}:q:{tenant_id}:{hashlib.sha256(material).hexdigest()}"
 
 
-def query_cache_get(tenant_id: int, material: bytes) -> tuple[bytes | None, bytes]:
-    """``(body, generation)``: the cached body if fresh, else None, and the generation to
-    store a new body under."""
+def query_cache_get(
+    tenant_id: int, material: bytes, *, also: str
+) -> tuple[bytes | None, bytes, object]:
+    """``(body, generation, value)``: the cached body if fresh, else None; the generation
+    to store a new body under; and the value of the key ``also``, read in the same round
+    trip for a caller that needs it (``UNKNOWN`` when Redis could not be read)."""
     try:
-        generation, entry = get_redis_connection().mget(
-            _generation_key(tenant_id), _entry_key(tenant_id, material)
+        generation, entry, value = get_redis_connection().mget(
+            _generation_key(tenant_id), _entry_key(tenant_id, material), also
         )
     except Exception:
         logger.warning("query cache unavailable", exc_info=True)
-        return None, b""
+        return None, b"", UNKNOWN
     generation = generation or b"0"
     if entry is not None:
         entry_generation, _, body = entry.partition(b"\n")
         if entry_generation == generation:
-            return body, generation
-    return None, generation
+            return body, generation, value
+    return None, generation, value
 
 
 def query_cache_put(tenant_id: int, material: bytes, generation: bytes, body: bytes) -> None:

@@ -100,15 +100,23 @@ def watermark_read(using: str = "default") -> Watermark:
     return Watermark(value, lsn)
 
 
-def watermark(*, credential_id: int | None = None) -> Watermark:
+#: ``write_mark`` not read yet: ``watermark`` reads it.
+UNKNOWN = object()
+
+
+def watermark(*, credential_id: int | None = None, write_mark=UNKNOWN) -> Watermark:
     """``watermark_read`` cached per process for a tenth of a second (older is still true).
 
     With ``credential_id`` (a read), a write by that credential that this process has not
     yet seen a fresh watermark for forces one, so the value is not older than that write.
+    ``write_mark`` is the credential's mark when the caller read it already (the value of
+    ``write_mark_key``, None for no mark); otherwise it is read here.
     """
     global _cached
     now = time.monotonic()
-    mark = _write_mark(credential_id) if credential_id is not None else None
+    mark = None
+    if credential_id is not None:
+        mark = _write_mark(credential_id) if write_mark is UNKNOWN else write_mark
     with _lock:
         fresh_enough = mark is None or _marks_seen.get(credential_id) == mark
         if fresh_enough and _cached is not None and now - _cached[0] < _WATERMARK_SECONDS:
@@ -130,7 +138,8 @@ def watermark_forget() -> None:
         _marks_seen.clear()
 
 
-def _write_mark_key(credential_id: int) -> str:
+def write_mark_key(credential_id: int) -> str:
+    """The Redis key of a credential's write mark."""
     return f"progress:statements:wrote:{credential_id}"
 
 
@@ -143,7 +152,7 @@ def credential_write_mark(credential_id: int | None, batch: RedisBatch) -> None:
     token = f"{os.getpid()}:{time.monotonic_ns()}"
     batch.add(
         lambda pipeline: pipeline.set(
-            _write_mark_key(credential_id), token, ex=settings.PROGRESS_READ_YOUR_WRITES_SECONDS
+            write_mark_key(credential_id), token, ex=settings.PROGRESS_READ_YOUR_WRITES_SECONDS
         ),
         failed=_mark_not_set,
     )
@@ -157,7 +166,7 @@ def _mark_not_set(error: BaseException) -> None:
 
 def _write_mark(credential_id: int) -> bytes | None:
     try:
-        return get_redis_connection().get(_write_mark_key(credential_id))
+        return get_redis_connection().get(write_mark_key(credential_id))
     except Exception:
         logger.warning("statement write mark unavailable", exc_info=True)
         return None

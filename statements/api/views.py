@@ -23,7 +23,13 @@ from statements import cache as query_cache
 from statements import selectors, services
 from statements.api import params
 from statements.api.params import statement_error
-from statements.consistency import format_timestamp, read_alias, watermark
+from statements.consistency import (
+    UNKNOWN,
+    format_timestamp,
+    read_alias,
+    watermark,
+    write_mark_key,
+)
 from statements.cursor import Cursor, CursorError, cursor_decode, cursor_encode
 from statements.xapi import formats, multipart, signature
 from statements.xapi.definitions import statement_activity_ids
@@ -171,13 +177,9 @@ class StatementsView(XAPIView):
             if len(query.getlist(name)) > 1:
                 raise BadRequest(f"parameter {name!r} is given more than once", path=name)
         principal = request.user
-        # Before the query, and not older than this credential's last write: see
-        # statements.consistency.
-        mark = watermark(credential_id=principal.credential_id)
         mine = self._mine_only(principal)
-        alias = read_alias(credential_id=principal.credential_id, floor_lsn=mark.lsn)
-        headers = {CONSISTENT_THROUGH: format_timestamp(mark.consistent_through)}
         if "statementId" in query or "voidedStatementId" in query:
+            alias, headers = self._read_at(principal, write_mark=UNKNOWN)
             return self._get_one(request, query, mine, alias, headers)
         if "more" in query:
             if len(query) != 1:
@@ -191,7 +193,15 @@ class StatementsView(XAPIView):
         else:
             spec = params.query_spec(query, request.version.is_2_0)
             after = None
-        return self._get_page(request, spec, after, mine, alias, headers)
+        return self._get_page(request, spec, after, mine)
+
+    def _read_at(self, principal, *, write_mark):
+        """The database alias a read may use and its response headers, from the watermark
+        it runs under: taken before its query, and not older than the caller's last write
+        (see ``statements.consistency``)."""
+        mark = watermark(credential_id=principal.credential_id, write_mark=write_mark)
+        alias = read_alias(credential_id=principal.credential_id, floor_lsn=mark.lsn)
+        return alias, {CONSISTENT_THROUGH: format_timestamp(mark.consistent_through)}
 
     def _mine_only(self, principal) -> str | None:
         """The authority to restrict to under statements/read/mine alone (§4.2)."""
@@ -228,7 +238,7 @@ class StatementsView(XAPIView):
         headers["Last-Modified"] = http_date(found.stored.timestamp())
         return self._respond(request, body, attachments, [found], headers)
 
-    def _get_page(self, request, spec: dict, after, mine, alias, headers):
+    def _get_page(self, request, spec: dict, after, mine):
         principal = request.user
         languages = (
             request.headers.get("Accept-Language", "") if spec["format"] == "canonical" else ""
@@ -244,10 +254,15 @@ class StatementsView(XAPIView):
             ],
             option=orjson.OPT_SORT_KEYS,
         )
+        body, write_mark = None, UNKNOWN
         if not attachments:
-            body, generation = query_cache.query_cache_get(principal.tenant_id, material)
-            if body is not None:
-                return HttpResponse(body, content_type="application/json", headers=headers)
+            # The caller's write mark comes in the cache's round trip.
+            body, generation, write_mark = query_cache.query_cache_get(
+                principal.tenant_id, material, also=write_mark_key(principal.credential_id)
+            )
+        alias, headers = self._read_at(principal, write_mark=write_mark)
+        if body is not None:
+            return HttpResponse(body, content_type="application/json", headers=headers)
         query = selectors.StatementQuery(
             agent=spec.get("agent"),
             verb=spec.get("verb"),
