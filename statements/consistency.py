@@ -123,7 +123,10 @@ def watermark(*, credential_id: int | None = None, write_mark=UNKNOWN) -> Waterm
             return _cached[1]
     value = watermark_read()
     with _lock:
-        _cached = (now, value)
+        # Of two reads in flight at once, the one that started later stays cached: an
+        # earlier one may predate a write whose mark the later one was taken for.
+        if _cached is None or now >= _cached[0]:
+            _cached = (now, value)
         if mark is not None:
             if len(_marks_seen) >= _MARKS_SEEN_MAX:
                 _marks_seen.clear()
