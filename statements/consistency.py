@@ -25,9 +25,12 @@ one for a tenth of a second: an older value is still true, only lower. A credent
 reading right after its own write is the exception: a reused value could be older than the
 write it just made, and a client that checks its statement against the header would see
 its own write beyond the watermark. So each write leaves a mark for its credential in
-Redis (``credential_write_mark``, in the write's after-commit batch) and a read by that
+Redis (``credential_write_mark``, in the write's after-commit batch) and a query by that
 credential takes a fresh watermark the first time it sees a new mark: read after the mark
-was set, so after the write committed.
+was set, so after the write committed. A single-statement read needs no mark: when the
+statement it found is newer than the reused watermark, it takes a fresh one afterwards
+(it answers for no page a client would go on from, so a value read after its query is as
+honest).
 
 Replicas: a reader may use a replica only when it has replayed past the primary's WAL
 position recorded with the watermark (and past the caller's own last write), otherwise
@@ -104,13 +107,16 @@ def watermark_read(using: str = "default") -> Watermark:
 UNKNOWN = object()
 
 
-def watermark(*, credential_id: int | None = None, write_mark=UNKNOWN) -> Watermark:
+def watermark(
+    *, credential_id: int | None = None, write_mark=UNKNOWN, fresh: bool = False
+) -> Watermark:
     """``watermark_read`` cached per process for a tenth of a second (older is still true).
 
     With ``credential_id`` (a read), a write by that credential that this process has not
     yet seen a fresh watermark for forces one, so the value is not older than that write.
     ``write_mark`` is the credential's mark when the caller read it already (the value of
-    ``write_mark_key``, None for no mark); otherwise it is read here.
+    ``write_mark_key``, None for no mark); otherwise it is read here. ``fresh`` reads a
+    new value whatever is cached (and caches it).
     """
     global _cached
     now = time.monotonic()
@@ -118,7 +124,7 @@ def watermark(*, credential_id: int | None = None, write_mark=UNKNOWN) -> Waterm
     if credential_id is not None:
         mark = _write_mark(credential_id) if write_mark is UNKNOWN else write_mark
     with _lock:
-        fresh_enough = mark is None or _marks_seen.get(credential_id) == mark
+        fresh_enough = not fresh and (mark is None or _marks_seen.get(credential_id) == mark)
         if fresh_enough and _cached is not None and now - _cached[0] < _WATERMARK_SECONDS:
             return _cached[1]
     value = watermark_read()

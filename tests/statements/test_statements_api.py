@@ -505,6 +505,21 @@ def test_consistent_through_is_not_before_what_the_reader_just_stored(client):
     assert _consistent_through(get(client, statementId=document["id"])) >= stored
 
 
+def test_a_statement_read_by_id_is_not_beyond_the_header(client):
+    """§2.1.3.s2.b5, for a single statement: one newer than the watermark the process
+    reuses gets one read after it; an older one reuses it (no query for it)."""
+    older = builders.statement()
+    post(client, older)
+    get(client)  # a watermark from after the first write is now cached
+    newer = builders.statement()
+    post(client, newer)
+    response = get(client, statementId=newer["id"])
+    assert _consistent_through(response) >= dt.datetime.fromisoformat(body(response)["stored"])
+    with CaptureQueriesContext(connection) as queries:
+        get(client, statementId=older["id"])
+    assert not [q for q in queries.captured_queries if "pg_stat_get_activity" in q["sql"]]
+
+
 def _watermark_reads(client) -> int:
     with CaptureQueriesContext(connection) as queries:
         get(client)
