@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from statements import consistency
 from tests.conftest import XAPIClient, basic
 from tests.factories import CredentialFactory
 from tests.statements import builders
@@ -492,7 +493,17 @@ def _consistent_through(response) -> dt.datetime:
     return dt.datetime.fromisoformat(response["X-Experience-API-Consistent-Through"])
 
 
-def test_consistent_through_is_not_before_what_the_reader_just_stored(client):
+@pytest.fixture
+def watermark_kept(monkeypatch):
+    """A process keeps its watermark for a minute here, not a tenth of a second, so what
+    these tests see depends on write marks alone, never on how fast the machine is."""
+    monkeypatch.setattr(consistency, "_WATERMARK_SECONDS", 60.0)
+    consistency.watermark_forget()
+    yield
+    consistency.watermark_forget()
+
+
+def test_consistent_through_is_not_before_what_the_reader_just_stored(client, watermark_kept):
     """§2.1.3.s2.b5: all statements stored before the header's time are available. A
     process reuses a watermark briefly, but a credential's read right after its own write
     gets one taken after that write: its statement is not beyond the header."""
@@ -505,7 +516,7 @@ def test_consistent_through_is_not_before_what_the_reader_just_stored(client):
     assert _consistent_through(get(client, statementId=document["id"])) >= stored
 
 
-def test_a_statement_read_by_id_is_not_beyond_the_header(client):
+def test_a_statement_read_by_id_is_not_beyond_the_header(client, watermark_kept):
     """§2.1.3.s2.b5, for a single statement: one newer than the watermark the process
     reuses gets one read after it; an older one reuses it (no query for it)."""
     older = builders.statement()
@@ -527,7 +538,7 @@ def _watermark_reads(client) -> int:
     return len([q for q in queries.captured_queries if "pg_stat_get_activity" in q["sql"]])
 
 
-def test_reads_reuse_the_watermark_until_the_credential_writes(client, credential):
+def test_reads_reuse_the_watermark_until_the_credential_writes(client, credential, watermark_kept):
     """The watermark (read from the backends' activity) is read at most once per write mark:
     repeated reads reuse it, and another credential's write does not make them read it."""
     get(client)
