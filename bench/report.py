@@ -69,6 +69,18 @@ def render(results: dict) -> str:
             f"POST batch 100 into this table: {entry['post_batch_100']['statements_per_s']:,} "
             f"statements/s, {entry['ingest_over_empty']:.2f} of the empty-table rate.",
         ]
+        if "get_20_months" in entry:
+            many, ratios = entry["get_20_months"], entry["20_months_over_8_p50"]
+            lines += [
+                "",
+                "With 20 monthly partitions attached instead of 8 (twelve older, empty):",
+                "",
+                "| GET | uncached p50 | uncached p99 | p50 ÷ p50 with 8 |",
+                "| --- | --- | --- | --- |",
+            ]
+            for name in (*FILTERS, "by_id"):
+                got = many[name].get("uncached", many[name])
+                lines.append(f"| {name} | {got['p50_ms']} | {got['p99_ms']} | {ratios[name]} |")
     if "large_over_small_p99" in results:
         ratios = ", ".join(f"{k} {v}" for k, v in results["large_over_small_p99"].items())
         lines += ["", f"Largest ÷ smallest table, uncached p99: {ratios}."]

@@ -10,7 +10,8 @@ One command (``make bench-statements``; ``--quick`` for a small smoke run) that:
 4. for each table size (``--rows``, default 1M and 10M), fills the tenant with realistic
    cmi5-style statements spread over several monthly partitions, then measures GET p50/p99
    per filter uncached and cached, GET by id, ``more`` page 1 against page 5,000, and
-   batch-100 ingest into the full table against the empty-table rate.
+   batch-100 ingest into the full table against the empty-table rate; at the first size,
+   the GETs again with 20 monthly partitions attached instead of 8.
 
 Figures print as a table and go to ``bench/results/statements_http.json``. Ratios are what
 compare across runs; absolute numbers drift with the machine's load.
@@ -422,6 +423,32 @@ def get_latencies(server, authorization, principal, samples, repeats: int) -> di
     return results
 
 
+def _p50(figures: dict) -> float:
+    """An uncached GET's p50 (GET by id has no cached variant)."""
+    return figures.get("uncached", figures)["p50_ms"]
+
+
+def partition_count_effect(server, authorization, principal, samples, repeats: int) -> dict:
+    """GET latencies again with twelve more (empty) monthly partitions attached, older than
+    the filled ones: 20 months, as a year and a half of history would attach, against the
+    8 of the rest of the run. The extra months are dropped afterwards."""
+    from django.db import connection
+
+    from partitions.services import month_add, month_table, partition_ensure_month
+
+    first = month_add(dt.datetime.now(dt.UTC).date().replace(day=1), -4)
+    extra = [month_add(first, -offset) for offset in range(1, 13)]
+    for month in extra:
+        partition_ensure_month(month=month)
+    try:
+        many = get_latencies(server, authorization, principal, samples, repeats)
+    finally:
+        with connection.cursor() as cursor:
+            for month in extra:
+                cursor.execute(f"DROP TABLE {month_table(month)}")
+    return many
+
+
 def deep_paging(server, authorization, principal, pages: int) -> dict:
     import orjson
 
@@ -539,6 +566,15 @@ def main() -> None:
             entry["get"] = get_latencies(
                 server, authorization, principal, samples, 200 if not args.quick else 30
             )
+            if rows == sizes[0]:
+                log(f"GET latencies at {rows:,} with 20 monthly partitions")
+                many = partition_count_effect(
+                    server, authorization, principal, samples, 200 if not args.quick else 30
+                )
+                entry["get_20_months"] = many
+                entry["20_months_over_8_p50"] = {
+                    name: round(_p50(many[name]) / _p50(entry["get"][name]), 3) for name in many
+                }
             log(f"deep paging at {rows:,}")
             entry["more"] = deep_paging(
                 server, authorization, principal, 5000 if not args.quick else 150

@@ -63,9 +63,6 @@ class Page:
     has_more: bool
 
 
-_SELECT = "SELECT s.statement_id, s.stored, s.payload, s.attachment_sha2 FROM statements s"
-
-
 def statement_get(
     *,
     tenant_id: int,
@@ -79,17 +76,12 @@ def statement_get(
     With ``voided=False`` a voided statement is not found; with ``voided=True`` only a voided
     one is (§2.1.4: voided statements are retrievable only by voidedStatementId).
     """
-    sql = (
-        f"{_SELECT} JOIN statement_ids i ON s.tenant_id = i.tenant_id AND s.stored = i.stored "
-        "AND s.statement_id = i.statement_id "
-        "WHERE i.tenant_id = %s AND i.statement_id = %s AND s.voided = %s"
-    )
-    params: list = [tenant_id, statement_id, voided]
-    if authority is not None:
-        sql += " AND s.authority_ifi = %s"
-        params.append(authority)
+    # One partition's plan, not every month's: see migration 0009.
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            "SELECT * FROM statement_by_id(%s, %s, %s, %s)",
+            [tenant_id, statement_id, voided, authority],
+        )
         row = cursor.fetchone()
     return _row(row) if row else None
 
@@ -104,13 +96,71 @@ def statements_find(
 ) -> Page:
     """Up to ``limit`` statements matching ``query`` strictly after position ``after``.
 
-    Each branch is an ordered, limited index walk; their union is ordered and cut again.
-    An ``agent`` filter splits the statement's own match into the Actor (b-tree on
+    A query is planned for every month it may read, and with a year of monthly partitions
+    attached that planning cost more than running it (migration 0009). So a page whose
+    matches are spread over the whole tenant (no filter, ``verb``, ``activity``) is read
+    window by window in its order (``_windows``), each query bounded by literal ``stored``
+    times that the planner prunes months with; the first window, the month of the page's
+    starting point, fills most pages. A page of one learner's or one registration's
+    statements, a few a month, would read every window to fill up: it is one query. The
+    windows together cover all time once, so a page is the same whatever the windows.
+    """
+    rows: list[StoredStatement] = []
+    for low, below in _windows(query, after, dt.datetime.now(dt.UTC)):
+        if query.since is not None and below is not None and below <= query.since:
+            break  # nothing after ``since`` from here on
+        if query.until is not None and low is not None and low > query.until:
+            break  # nothing up to ``until`` from here on
+        rows += _find_in_window(tenant_id, query, limit + 1 - len(rows), after, low, below, using)
+        if len(rows) > limit:
+            break
+    return Page(statements=rows[:limit], has_more=len(rows) > limit)
+
+
+def _windows(query: StatementQuery, after, now: dt.datetime):
+    """``[low, below)`` ``stored`` ranges (``None``: unbounded) in the page's order, covering
+    all time once: the month of the page's starting point and everything beyond it, the
+    month next to it, then the rest. The starting point is the newest a page can reach
+    (now, ``until``, the cursor) or, ascending, the oldest (``since``, the cursor). One
+    window for a learner's or a registration's statements, and for an ascending page
+    without a starting point."""
+    if query.agent is not None or query.registration is not None:
+        return [(None, None)]
+    if query.ascending:
+        points = [p for p in (query.since, after and after[0]) if p is not None]
+        if not points:
+            return [(None, None)]
+        edge = _month_add(max(points), 1)
+        return [(None, edge), (edge, _month_add(edge, 1)), (_month_add(edge, 1), None)]
+    points = [p for p in (now, query.until, after and after[0]) if p is not None]
+    edge = _month_add(min(points), 0)
+    return [(edge, None), (_month_add(edge, -1), edge), (None, _month_add(edge, -1))]
+
+
+def _month_add(moment: dt.datetime, months: int) -> dt.datetime:
+    """The start (UTC) of the month ``months`` after the one holding ``moment``: the bounds
+    of the monthly partitions."""
+    moment = moment.astimezone(dt.UTC)
+    index = moment.year * 12 + moment.month - 1 + months
+    return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.UTC)
+
+
+_COLUMNS = "s.statement_id, s.stored, s.payload, s.attachment_sha2"
+
+
+def _find_in_window(tenant_id, query: StatementQuery, wanted: int, after, low, below, using):
+    """Up to ``wanted`` matches with ``low <= stored < below``, in the page's order.
+
+    Each branch is an ordered, limited index walk returning whole rows (each reads the
+    payloads of at most ``wanted`` rows); their union is ordered and cut again. An
+    ``agent`` filter splits the statement's own match into the Actor (b-tree on
     ``actor_ifi``) and the other places the Agent can be (GIN on ``agents`` or
     ``related_agents``, see ``statements.xapi.lookups``).
     """
     order = "ASC" if query.ascending else "DESC"
     common, common_params = _common_conditions(tenant_id, query, after)
+    window, window_params = _window_conditions(low, below)
+    common, common_params = f"{common}{window}", [*common_params, *window_params]
     tail = f" ORDER BY stored {order}, statement_id {order} LIMIT %s"
     own_tail = f" ORDER BY s.stored {order}, s.statement_id {order} LIMIT %s"
     branches = []
@@ -118,62 +168,84 @@ def statements_find(
         own, own_params = _content_conditions(query, "s", agent_place)
         where = f"{common} AND {own}" if own else common
         if agent_place == "others":
-            branches.append(_rare_branch(where, [*own_params], common_params, tail, limit))
+            branches.append(_rare_branch(where, [*common_params, *own_params], tail, wanted))
         else:
             branches.append(
                 (
-                    f"SELECT s.stored, s.statement_id FROM statements s WHERE {where}{own_tail}",
-                    [*common_params, *own_params, limit + 1],
+                    f"SELECT {_COLUMNS} FROM statements s WHERE {where}{own_tail}",
+                    [*common_params, *own_params, wanted],
                 )
             )
     if query.filters_content:
-        target, target_params = _content_conditions(query, "t", "anywhere")
-        where = (
-            f"{common} AND s.statement_ref IS NOT NULL AND EXISTS ("
-            "WITH RECURSIVE chain(id, depth) AS ("
-            " SELECT s.statement_ref, 1"
-            " UNION ALL"
-            " SELECT t.statement_ref, c.depth + 1 FROM chain c"
-            " JOIN statement_ids i ON i.tenant_id = %s AND i.statement_id = c.id"
-            " JOIN statements t ON t.tenant_id = i.tenant_id AND t.stored = i.stored"
-            "  AND t.statement_id = i.statement_id"
-            f" WHERE t.statement_ref IS NOT NULL AND c.depth < {_MAX_REFERENCE_DEPTH})"
-            " SELECT 1 FROM chain c"
-            " JOIN statement_ids i ON i.tenant_id = %s AND i.statement_id = c.id"
-            " JOIN statements t ON t.tenant_id = i.tenant_id AND t.stored = i.stored"
-            f"  AND t.statement_id = i.statement_id WHERE {target})"
-        )
-        branches.append(
-            _rare_branch(where, [tenant_id, tenant_id, *target_params], common_params, tail, limit)
-        )
+        branches.append(_referencing_branch(tenant_id, query, after, low, below, tail, wanted))
     if len(branches) == 1:
-        keys_sql, keys_params = branches[0]
+        sql, params = branches[0]
     else:
-        keys_sql = " UNION ".join(f"({sql})" for sql, _ in branches)
-        keys_params = [param for _, params in branches for param in params]
-    sql = (
-        f"WITH page AS (SELECT * FROM ({keys_sql}) k "
-        f"ORDER BY stored {order}, statement_id {order} LIMIT %s) "
-        f"{_SELECT} JOIN page p ON s.tenant_id = %s AND s.stored = p.stored "
-        f"AND s.statement_id = p.statement_id ORDER BY s.stored {order}, s.statement_id {order}"
-    )
+        union = " UNION ".join(f"({sql})" for sql, _ in branches)
+        sql = f"SELECT * FROM ({union}) k{tail}"
+        params = [*(param for _, params in branches for param in params), wanted]
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, [*keys_params, limit + 1, tenant_id])
-        rows = [_row(row) for row in cursor.fetchall()]
-    return Page(statements=rows[:limit], has_more=len(rows) > limit)
+        cursor.execute(sql, params)
+        return [_row(row) for row in cursor.fetchall()]
 
 
-def _rare_branch(where: str, params: list, common_params: list, tail: str, limit: int):
-    """A branch whose matches are few (statements with the Agent elsewhere than as Actor,
-    statements targeting others): find them all through their own index, then order and
-    cut. ``OFFSET 0`` keeps the planner from pushing the outer LIMIT inside, where it would
-    rather walk the primary key in order hoping to meet matches early, and read the whole
-    tenant when there are none."""
+def _window_conditions(low, below) -> tuple[str, list]:
+    """The window's bounds on ``s``, as literals the planner prunes months with (the cursor
+    binds on the client: the query reaches PostgreSQL with its values in it)."""
+    conditions, params = "", []
+    if low is not None:
+        conditions += " AND s.stored >= %s"
+        params.append(low)
+    if below is not None:
+        conditions += " AND s.stored < %s"
+        params.append(below)
+    return conditions, params
+
+
+def _rare_branch(where: str, params: list, tail: str, wanted: int):
+    """A branch whose matches are few (statements with the Agent elsewhere than as Actor):
+    find them all through their own index, then order and cut. ``OFFSET 0`` keeps the
+    planner from pushing the outer LIMIT inside, where it would rather walk the primary key
+    in order hoping to meet matches early, and read the whole tenant when there are none."""
     return (
-        "SELECT stored, statement_id FROM ("
-        f"SELECT s.stored, s.statement_id FROM statements s WHERE {where} OFFSET 0"
-        f") rare{tail}",
-        [*common_params, *params, limit + 1],
+        f"SELECT * FROM (SELECT {_COLUMNS} FROM statements s WHERE {where} OFFSET 0) rare{tail}",
+        [*params, wanted],
+    )
+
+
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+_LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def _referencing_branch(tenant_id, query: StatementQuery, after, low, below, tail, wanted):
+    """The statements whose StatementRef chain reaches a match (the StatementRef rule), from
+    ``statements_referencing_matches``, whose one generic plan follows the chains
+    (migration 0009); the cursor's position is applied here."""
+    position, position_params = "", []
+    if after is not None:
+        position = f" WHERE (stored, statement_id) {'>' if query.ascending else '<'} (%s, %s)"
+        position_params = list(after)
+    return (
+        "SELECT * FROM statements_referencing_matches("
+        "%s, %s, %s, %s, %s, %s, %s::uuid, %s, %s, %s, %s, %s, %s) rare"
+        f"{position}{tail}",
+        [
+            tenant_id,
+            query.agent,
+            query.related_agents,
+            query.verb,
+            query.activity,
+            query.related_activities,
+            query.registration,
+            low or _EARLIEST,
+            below or _LATEST,
+            query.since or _EARLIEST,
+            query.until or _LATEST,
+            query.authority,
+            _MAX_REFERENCE_DEPTH,
+            *position_params,
+            wanted,
+        ],
     )
 
 
@@ -188,7 +260,9 @@ def _common_conditions(tenant_id, query: StatementQuery, after):
         params.append(query.until)
     if after is not None:
         conditions.append(f"(s.stored, s.statement_id) {'>' if query.ascending else '<'} (%s, %s)")
-        params.extend(after)
+        # The same bound on ``stored`` alone, which partition pruning understands.
+        conditions.append(f"s.stored {'>=' if query.ascending else '<='} %s")
+        params.extend([*after, after[0]])
     if query.authority is not None:
         conditions.append("s.authority_ifi = %s")
         params.append(query.authority)
