@@ -232,3 +232,33 @@ def test_a_filtered_page_plans_each_window_for_its_own_months(principal, spread)
     assert month[1] not in planned[0]
     assert planned[1] == {month[1]}
     assert planned[2] == set(month[2:])
+
+
+def function_settings(name: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proconfig FROM pg_proc WHERE proname = %s", [name])
+        return set(cursor.fetchone()[0] or [])
+
+
+def test_reads_by_id_are_planned_for_their_partition_only(db):
+    """Migration 0010: no generic plan over every month is ever built for a read by id."""
+    assert "plan_cache_mode=force_custom_plan" in function_settings("statement_by_id")
+
+
+def test_the_statement_ref_branch_keeps_one_generic_plan_without_jit(db):
+    """Migration 0009: planned once per connection, never compiled."""
+    settings = function_settings("statements_referencing_matches")
+    assert {"plan_cache_mode=force_generic_plan", "jit=off"} <= settings
+
+
+def test_the_database_runs_without_jit(db):
+    """Migration 0009 turns JIT off for the service's database (new sessions take it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.setconfig FROM pg_db_role_setting s "
+            "JOIN pg_database d ON d.oid = s.setdatabase "
+            "WHERE d.datname = current_database() AND s.setrole = 0"
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    assert "jit=off" in row[0]
