@@ -50,7 +50,8 @@ def _time(moment: dt.datetime | None) -> str | None:
     """RFC 3339 in UTC with microseconds, as ``STATEMENT_STORED_SQL`` writes them too."""
     if moment is None:
         return None
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: "%Y" does not pad years before 1000 to four digits.
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _score(score: Score | None) -> dict | None:

@@ -63,6 +63,12 @@ def timestamp_param(params, name: str) -> dt.datetime | None:
         raise BadRequest(f"{name} must be an ISO 8601 timestamp", path=name)
     if parsed.tzinfo is None:
         raise BadRequest(f"{name} must have a time zone", path=name)
+    try:
+        # Compared and stored in UTC, where a time near year 1 or 9999 may fall outside
+        # the calendar (0001-01-01T00:30:00+01:00).
+        parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise BadRequest(f"{name} is out of range in UTC", path=name) from None
     return parsed
 
 

@@ -183,7 +183,8 @@ def _write_mark(credential_id: int) -> bytes | None:
 
 def format_timestamp(value: dt.datetime) -> str:
     """ISO 8601 in UTC with microseconds and a ``Z``: how ``stored`` and headers are written."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: "%Y" does not pad years before 1000 to four digits.
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 # --- read-your-writes -----------------------------------------------------------------------

@@ -128,20 +128,30 @@ def _windows(query: StatementQuery, after, now: dt.datetime):
         return [(None, None)]
     if query.ascending:
         points = [p for p in (query.since, after and after[0]) if p is not None]
-        if not points:
+        edge = _month_add(max(points), 1) if points else None
+        if edge is None:
             return [(None, None)]
-        edge = _month_add(max(points), 1)
-        return [(None, edge), (edge, _month_add(edge, 1)), (_month_add(edge, 1), None)]
+        later = _month_add(edge, 1)
+        return (
+            [(None, edge), (edge, later), (later, None)] if later else [(None, edge), (edge, None)]
+        )
     points = [p for p in (now, query.until, after and after[0]) if p is not None]
     edge = _month_add(min(points), 0)
-    return [(edge, None), (_month_add(edge, -1), edge), (None, _month_add(edge, -1))]
+    earlier = _month_add(edge, -1)
+    return (
+        [(edge, None), (earlier, edge), (None, earlier)]
+        if earlier
+        else [(edge, None), (None, edge)]
+    )
 
 
-def _month_add(moment: dt.datetime, months: int) -> dt.datetime:
+def _month_add(moment: dt.datetime, months: int) -> dt.datetime | None:
     """The start (UTC) of the month ``months`` after the one holding ``moment``: the bounds
-    of the monthly partitions."""
+    of the monthly partitions. ``None`` past the calendar's ends (years 1 and 9999)."""
     moment = moment.astimezone(dt.UTC)
     index = moment.year * 12 + moment.month - 1 + months
+    if not 12 <= index < 10000 * 12:
+        return None
     return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.UTC)
 
 

@@ -351,6 +351,20 @@ def test_events_are_emitted_once_per_change_and_match_their_schemas(principal):
     assert started["aggregate_key"] == finished["aggregate_key"]
 
 
+def test_event_times_before_the_year_1000_keep_four_digit_years(principal):
+    """docs/events.md: times are RFC 3339, whose ``date-fullyear`` is four digits (§5.6);
+    a statement's timestamp may be any ISO 8601 time (Data §4.5)."""
+    session = cmi5.Session(start=dt.datetime(999, 6, 1, 10, tzinfo=dt.UTC))
+    store(principal, *session.normal())
+    drain()
+    started = next(
+        e for e in outbox_events(principal.tenant_id) if e["event_type"] == "attempt.started"
+    )
+    data = orjson.loads(started["payload"])
+    validate_event("attempt.started", 1, data)
+    assert data["started_at"].startswith("0999-06-01T10:00:00")
+
+
 def test_a_statement_without_an_identified_actor_is_announced_with_a_null_actor(principal):
     anonymous = {"objectType": "Group", "member": [{"mbox": "mailto:a@example.org"}]}
     [statement_id] = store(principal, builders.statement(actor=anonymous))

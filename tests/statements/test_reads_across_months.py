@@ -129,6 +129,28 @@ def test_a_filter_finds_matches_in_months_far_apart(principal, spread):
     assert read_all(principal, StatementQuery(verb=COMPLETED), 2) == completed(spread)
 
 
+@pytest.mark.parametrize(
+    ("ascending", "bound"),
+    [(True, "since"), (False, "until"), (True, "until"), (False, "since")],
+)
+def test_bounds_at_the_ends_of_the_calendar_read_without_error(principal, spread, ascending, bound):
+    """§2.1.3 ``since``/``until`` take any timestamp: the windows stop at years 1 and 9999
+    instead of stepping past them."""
+    extreme = {
+        "since": dt.datetime(9999, 12, 15, tzinfo=dt.UTC),
+        "until": dt.datetime(1, 1, 15, tzinfo=dt.UTC),
+    }[bound]
+    query = StatementQuery(ascending=ascending, **{bound: extreme})
+    assert read_all(principal, query, 2) == []
+    far = {
+        "since": dt.datetime(1, 1, 15, tzinfo=dt.UTC),
+        "until": dt.datetime.max.replace(tzinfo=dt.UTC),
+    }
+    wide = StatementQuery(ascending=ascending, **{bound: far[bound]})
+    expected = [i for _, i in (reversed(spread) if ascending else spread)]
+    assert read_all(principal, wide, 3) == expected
+
+
 def test_a_statement_ref_chain_into_an_older_month_matches_the_target_filter(principal):
     """§2.1.3 "Filter Conditions for StatementRefs": a statement whose object is a
     StatementRef matches a filter that its target matches, wherever the target is stored."""
@@ -189,9 +211,8 @@ def planned_months(sql: str, params) -> set[str]:
     return names
 
 
-def test_a_first_page_plans_only_the_current_and_later_months(principal, spread):
-    """The first window of a newest-first page is bounded below by the current month, so
-    its plan holds no older month however many are attached (migration 0009)."""
+def find_recording_queries(principal, query: StatementQuery, limit: int):
+    """``statements_find`` and the queries it sent, with their parameters."""
     captured = []
 
     def capture(execute, sql, params, many, context):
@@ -199,9 +220,14 @@ def test_a_first_page_plans_only_the_current_and_later_months(principal, spread)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(capture):
-        page = selectors.statements_find(
-            tenant_id=principal.tenant_id, query=StatementQuery(), limit=1
-        )
+        page = selectors.statements_find(tenant_id=principal.tenant_id, query=query, limit=limit)
+    return page, captured
+
+
+def test_a_first_page_plans_only_the_current_and_later_months(principal, spread):
+    """The first window of a newest-first page is bounded below by the current month, so
+    its plan holds no older month however many are attached (migration 0009)."""
+    page, captured = find_recording_queries(principal, StatementQuery(), limit=1)
     assert [s.statement_id for s in page.statements] == [spread[0][1]]
     assert page.has_more
     assert len(captured) == 1  # the current month's two statements filled the page
@@ -213,16 +239,7 @@ def test_a_first_page_plans_only_the_current_and_later_months(principal, spread)
 def test_a_filtered_page_plans_each_window_for_its_own_months(principal, spread):
     """A page the current month cannot fill goes on to older windows, each planned for its
     months only: the month before, then the rest."""
-    captured = []
-
-    def capture(execute, sql, params, many, context):
-        captured.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(capture):
-        page = selectors.statements_find(
-            tenant_id=principal.tenant_id, query=StatementQuery(verb=COMPLETED), limit=3
-        )
+    page, captured = find_recording_queries(principal, StatementQuery(verb=COMPLETED), limit=3)
     assert [s.statement_id for s in page.statements] == completed(spread)[:3]
     assert page.has_more
     planned = [planned_months(*query) for query in captured]

@@ -387,6 +387,27 @@ def test_since_is_exclusive_and_until_inclusive(client):
     assert second not in upto
 
 
+@pytest.mark.parametrize("name", ["since", "until"])
+def test_since_and_until_take_timestamps_across_the_whole_calendar(client, name):
+    """§2.1.3: ``since`` and ``until`` are Timestamps (Data §4.5, ISO 8601 years 0001-9999);
+    a statement stored now is after the first and before the last."""
+    stored = body(post(client, builders.statement()))[0]
+    for value, found in (("0999-01-01T00:00:00Z", name == "since"),
+                         ("9999-12-31T23:00:00Z", name == "until")):  # fmt: skip
+        response = get(client, **{name: value})
+        assert response.status_code == 200
+        ids = {s["id"] for s in body(response)["statements"]}
+        assert (stored in ids) is found
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"])
+def test_a_timestamp_parameter_outside_the_calendar_in_utc_is_a_400(client, value):
+    """A bound that has no UTC time in years 0001-9999 cannot be compared with ``stored``."""
+    response = get(client, since=value)
+    assert response.status_code == 400
+    assert body(response)["path"] == "since"
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
