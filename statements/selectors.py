@@ -175,7 +175,7 @@ def _find_in_window(tenant_id, query: StatementQuery, wanted: int, after, low, b
     own_tail = f" ORDER BY s.stored {order}, s.statement_id {order} LIMIT %s"
     branches = []
     for agent_place in ("actor", "others") if query.agent is not None else (None,):
-        own, own_params = _content_conditions(query, "s", agent_place)
+        own, own_params = _content_conditions(query, agent_place)
         where = f"{common} AND {own}" if own else common
         if agent_place == "others":
             branches.append(_rare_branch(where, [*common_params, *own_params], tail, wanted))
@@ -279,36 +279,29 @@ def _common_conditions(tenant_id, query: StatementQuery, after):
     return " AND ".join(conditions), params
 
 
-def _content_conditions(query: StatementQuery, alias: str, agent_place: str | None):
-    """Conditions on ``alias`` for the content filters. ``agent_place`` says where the
-    ``agent`` filter looks: ``actor``, ``others`` (the array for the filter's breadth), or
-    ``anywhere`` (both, for a single row check)."""
+def _content_conditions(query: StatementQuery, agent_place: str | None):
+    """Conditions on ``s`` for the content filters. ``agent_place`` says where the ``agent``
+    filter looks: ``actor``, or ``others`` (the array for the filter's breadth)."""
     conditions: list[str] = []
     params: list = []
     if query.agent is not None:
-        column = "related_agents" if query.related_agents else "agents"
-        actor = f"{alias}.actor_ifi = %s"
-        others = f"{alias}.{column} @> ARRAY[%s]::text[]"
         if agent_place == "actor":
-            conditions.append(actor)
-            params.append(query.agent)
-        elif agent_place == "others":
-            conditions.append(others)
-            params.append(query.agent)
+            conditions.append("s.actor_ifi = %s")
         else:
-            conditions.append(f"({actor} OR {others})")
-            params.extend([query.agent, query.agent])
+            column = "related_agents" if query.related_agents else "agents"
+            conditions.append(f"s.{column} @> ARRAY[%s]::text[]")
+        params.append(query.agent)
     if query.verb is not None:
-        conditions.append(f"{alias}.verb_id = %s")
+        conditions.append("s.verb_id = %s")
         params.append(query.verb)
     if query.activity is not None:
         if query.related_activities:
-            conditions.append(f"{alias}.related_activities @> ARRAY[%s]")
+            conditions.append("s.related_activities @> ARRAY[%s]")
         else:
-            conditions.append(f"{alias}.activity_id = %s")
+            conditions.append("s.activity_id = %s")
         params.append(query.activity)
     if query.registration is not None:
-        conditions.append(f"{alias}.registration = %s::uuid")
+        conditions.append("s.registration = %s::uuid")
         params.append(query.registration)
     return " AND ".join(conditions), params
 
