@@ -454,22 +454,38 @@ def _claim_ids(cursor, tenant_id: int, stored, prepared: list[PreparedStatement]
     return [p for p in prepared if p.statement_id in new], voided_earlier
 
 
+def _stored_times(cursor, tenant_id: int, statement_ids: list[str]) -> list[dt.datetime]:
+    """The distinct ``stored`` times of registered ids, from the registry alone.
+
+    A read of those statements then names the times as literals, so PostgreSQL plans it for
+    the months that hold them: joined with the registry instead, it was planned for every
+    attached month (docs/storage.md, "Planning over many months"). Ids are unique per
+    tenant, so ``stored = ANY(...) AND statement_id = ANY(...)`` finds the same rows.
+    """
+    cursor.execute(
+        "SELECT DISTINCT stored FROM statement_ids "
+        "WHERE tenant_id = %s AND statement_id = ANY(%s::uuid[])",
+        [tenant_id, statement_ids],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
 def _check_known(cursor, tenant_id: int, known: list[PreparedStatement]) -> None:
     """Re-sent ids: equivalent to the stored statement, or ``Conflict``.
 
     A registered id whose statement is no longer in the table (archived) cannot be compared;
     it is treated as the same statement, so nothing changes either way.
     """
-    cursor.execute(
-        """
-        SELECT s.statement_id, s.payload FROM statement_ids i
-        JOIN statements s ON s.tenant_id = i.tenant_id AND s.stored = i.stored
-                         AND s.statement_id = i.statement_id
-        WHERE i.tenant_id = %s AND i.statement_id = ANY(%s::uuid[])
-        """,
-        [tenant_id, [p.statement_id for p in known]],
-    )
-    stored = {str(row[0]): row[1] for row in cursor.fetchall()}
+    months = _stored_times(cursor, tenant_id, [p.statement_id for p in known])
+    stored = {}
+    if months:
+        cursor.execute(
+            "SELECT s.statement_id, s.payload FROM statements s "
+            "WHERE s.tenant_id = %s AND s.stored = ANY(%s::timestamptz[]) "
+            "AND s.statement_id = ANY(%s::uuid[])",
+            [tenant_id, months, [p.statement_id for p in known]],
+        )
+        stored = {str(row[0]): row[1] for row in cursor.fetchall()}
     for p in known:
         payload = stored.get(p.statement_id)
         if payload is not None and not equivalent(orjson.loads(payload), p.statement):
@@ -492,17 +508,16 @@ def _apply_voiding(
         for target in targets:
             if target in by_id and by_id[target].lookups.voids:
                 raise BadRequest("a voiding statement cannot be voided", path="object.id")
-        cursor.execute(
-            """
-            SELECT s.statement_id FROM statement_ids i
-            JOIN statements s ON s.tenant_id = i.tenant_id AND s.stored = i.stored
-                             AND s.statement_id = i.statement_id
-            WHERE i.tenant_id = %s AND i.statement_id = ANY(%s::uuid[]) AND s.verb_id = %s
-            """,
-            [tenant_id, targets, VOIDED_VERB],
-        )
-        if cursor.fetchone() is not None:
-            raise BadRequest("a voiding statement cannot be voided", path="object.id")
+        months = _stored_times(cursor, tenant_id, targets)
+        if months:
+            cursor.execute(
+                "SELECT 1 FROM statements s WHERE s.tenant_id = %s "
+                "AND s.stored = ANY(%s::timestamptz[]) AND s.statement_id = ANY(%s::uuid[]) "
+                "AND s.verb_id = %s",
+                [tenant_id, months, targets, VOIDED_VERB],
+            )
+            if cursor.fetchone() is not None:
+                raise BadRequest("a voiding statement cannot be voided", path="object.id")
         first_voider = {}
         for p in voiding:
             first_voider.setdefault(p.lookups.voids, p.statement_id)
@@ -518,16 +533,13 @@ def _apply_voiding(
             """,
             [tenant_id, targets, [first_voider[t] for t in targets]],
         )
-        cursor.execute(
-            """
-            UPDATE statements s SET voided = true
-            FROM statement_ids i
-            WHERE i.tenant_id = %s AND i.statement_id = ANY(%s::uuid[])
-              AND s.tenant_id = i.tenant_id AND s.stored = i.stored
-              AND s.statement_id = i.statement_id AND NOT s.voided
-            """,
-            [tenant_id, targets],
-        )
+        if months:
+            cursor.execute(
+                "UPDATE statements s SET voided = true WHERE s.tenant_id = %s "
+                "AND s.stored = ANY(%s::timestamptz[]) AND s.statement_id = ANY(%s::uuid[]) "
+                "AND NOT s.voided",
+                [tenant_id, months, targets],
+            )
         voided.update(target for target in targets if target in by_id)
     # A voiding statement itself is never voided (Data §2.3.2, "if and only if").
     return {i for i in voided if not by_id[i].lookups.voids}

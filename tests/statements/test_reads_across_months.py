@@ -12,8 +12,9 @@ import uuid
 import pytest
 from django.db import connection, transaction
 
+from lrs.errors import BadRequest, Conflict
 from partitions.services import month_add, month_start, month_table, partition_ensure_month
-from statements import selectors
+from statements import selectors, services
 from statements.selectors import StatementQuery
 from statements.services import statement_prepare, statements_copy
 from statements.xapi.validate import validate_statement
@@ -249,6 +250,43 @@ def test_a_filtered_page_plans_each_window_for_its_own_months(principal, spread)
     assert month[1] not in planned[0]
     assert planned[1] == {month[1]}
     assert planned[2] == set(month[2:])
+
+
+def test_voiding_a_statement_of_an_older_month_hides_it(principal, spread):
+    """Data §2.3.2 and Communication §2.1.4: the target, stored months before its voiding
+    statement, leaves normal reads and is found by ``voidedStatementId``; voiding a voiding
+    statement is refused (the target's month is read through the registry's times)."""
+    target = spread[-1][1]  # the oldest, five months back
+    voiding = builders.voiding(target)
+    services.statements_store(
+        principal=principal, statements=[validate_statement(voiding, v2=True)], v2=True
+    )
+    tenant = principal.tenant_id
+    assert selectors.statement_get(tenant_id=tenant, statement_id=target, voided=False) is None
+    found = selectors.statement_get(tenant_id=tenant, statement_id=target, voided=True)
+    assert found.statement_id == target
+    with pytest.raises(BadRequest):
+        services.statements_store(
+            principal=principal,
+            statements=[validate_statement(builders.voiding(voiding["id"]), v2=True)],
+            v2=True,
+        )
+
+
+def test_a_statement_of_an_older_month_sent_again_is_compared_with_the_stored_one(principal):
+    """Communication §2.1.2: an id already stored, months ago, with the same content is a
+    no-op; with other content a 409."""
+    document = builders.statement()
+    put(principal, document, stored_in(5))
+    again = services.statements_store(
+        principal=principal, statements=[validate_statement(document, v2=True)], v2=True
+    )
+    assert again.new == 0
+    changed = {**document, "verb": {"id": COMPLETED}}
+    with pytest.raises(Conflict):
+        services.statements_store(
+            principal=principal, statements=[validate_statement(changed, v2=True)], v2=True
+        )
 
 
 def function_settings(name: str) -> set[str]:
