@@ -107,17 +107,24 @@ class _Claimed:
 
 
 # Claiming deletes: the rows are gone for everyone else at once and come back if the
-# transaction rolls back, so claim and removal are one statement. The rows are found again
-# by ``ctid``, which cannot change while this statement holds their locks; matching on
+# transaction rolls back. It takes two statements. The first locks the batch's rows and
+# reads their ``stored`` times; the second deletes exactly those rows, found again by
+# ``ctid`` (which cannot change while this transaction holds their locks; matching on
 # ``seq = ANY(...)`` instead made PostgreSQL 15 probe the index once per row, about seven
-# times slower at a batch of 1,000. The same statement writes the claimed statements'
-# ``statement.stored`` events to the outbox (``events.STATEMENT_STORED_EVENTS_SQL``).
+# times slower at a batch of 1,000), joins them with their statements and writes their
+# ``statement.stored`` events to the outbox (``events.STATEMENT_STORED_EVENTS_SQL``). The
+# join carries the batch's earliest and latest ``stored`` as literals, so PostgreSQL
+# plans it for the months the batch holds, not for every month attached: one statement
+# that claimed and joined cost 20 ms of planning a batch with 20 months attached (8
+# tenant buckets each), against about 1 ms to plan the two.
+_LOCK_SQL = f"""
+    SELECT ctid::text, stored FROM {QUEUE_TABLE} ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
+"""
+
 _CLAIM_SQL = f"""
     WITH claimed AS (
         DELETE FROM {QUEUE_TABLE} q
-        WHERE q.ctid = ANY (ARRAY(
-            SELECT ctid FROM {QUEUE_TABLE} ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
-        ))
+        WHERE q.ctid = ANY (%s::tid[])
         RETURNING q.tenant_id, q.seq, q.statement_id, q.stored
     ), found AS MATERIALIZED (
         SELECT c.tenant_id, c.seq, c.statement_id, c.stored, s.actor_ifi, s.verb_id,
@@ -128,6 +135,7 @@ _CLAIM_SQL = f"""
         FROM claimed c
         LEFT JOIN statements s ON s.tenant_id = c.tenant_id AND s.stored = c.stored
                               AND s.statement_id = c.statement_id
+                              AND s.stored >= %s AND s.stored <= %s
     ), announced AS (
         {outbox_insert_sql(STATEMENT_STORED_EVENTS_SQL)}
     )
@@ -147,8 +155,7 @@ def projection_process_batch(*, limit: int | None = None) -> int:
     limit = limit or settings.PROGRESS_PROJECTION_BATCH
     with transaction.atomic(), connection.cursor() as cursor:
         _without_jit(cursor)
-        cursor.execute(_CLAIM_SQL, [limit, settings.PROGRESS_OUTBOX_SHARDS])
-        claimed = [_Claimed(*row) for row in cursor.fetchall()]
+        claimed = _claim(cursor, limit)
         if not claimed:
             return 0
         if any(row.object_type is not None for row in claimed):
@@ -180,6 +187,20 @@ def projection_process_batch(*, limit: int | None = None) -> int:
         if events:
             outbox_enqueue_many(events)
     return len(claimed) - len(deferred)
+
+
+def _claim(cursor, limit: int) -> list[_Claimed]:
+    """Up to ``limit`` queue rows no other transaction holds, oldest first, removed from
+    the queue, with their statements' lookup columns (``_CLAIM_SQL``)."""
+    cursor.execute(_LOCK_SQL, [limit])
+    locked = cursor.fetchall()
+    if not locked:
+        return []
+    # ctids print as "(page,item)": quoted, they are the elements of a tid[] literal.
+    tids = "{" + ",".join(f'"{ctid}"' for ctid, _ in locked) + "}"
+    stored = [row[1] for row in locked]
+    cursor.execute(_CLAIM_SQL, [tids, min(stored), max(stored), settings.PROGRESS_OUTBOX_SHARDS])
+    return [_Claimed(*row) for row in cursor.fetchall()]
 
 
 def _without_jit(cursor) -> None:

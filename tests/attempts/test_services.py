@@ -24,9 +24,11 @@ from attempts.services import projection_process_batch, projection_rebuild
 from attempts.vocabulary import DEFAULT_OUTCOMES, Outcome
 from outbox.schemas import validate_event
 from outbox.services import relay_nudge
+from partitions.services import month_add, month_start, month_table, partition_ensure_month
 from tests.attempts import cmi5
 from tests.attempts.conftest import drain, outbox_events, queue_size, store, table
 from tests.statements import builders
+from tests.statements.test_reads_across_months import planned_months, put
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -410,6 +412,60 @@ def test_statement_stored_events_are_written_by_the_claim_with_their_derived_ids
     requeue_all(principal.tenant_id)
     assert drain() == 20
     assert outbox_events(principal.tenant_id) == events
+
+
+def _claim_planned_months(principal, months_back: tuple[int, ...]) -> tuple[int, set[str]]:
+    """Stores a statement in each month ``months_back`` ago, queues them, projects one
+    batch: how many it projected, and the months the plan of its claim statement holds."""
+    this_month = month_start(dt.date.today())
+    for back in range(6):
+        partition_ensure_month(month=month_add(this_month, -back))
+    for back in months_back:
+        month = month_add(this_month, -back)
+        stored = dt.datetime(month.year, month.month, 2, tzinfo=dt.UTC)
+        put(principal, builders.statement(obj=builders.activity(f"course-{back}")), stored)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO statement_projection_queue (tenant_id, statement_id, stored) "
+                "SELECT tenant_id, statement_id, stored FROM statements "
+                "WHERE tenant_id = %s AND stored = %s",
+                [principal.tenant_id, stored],
+            )
+    captured = []
+
+    def capture(execute, sql, params, many, context):
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        projected = projection_process_batch()
+    (claim,) = [(sql, params) for sql, params in captured if "DELETE FROM" in sql]
+    return projected, planned_months(*claim)
+
+
+def test_the_claim_plans_the_months_its_batch_holds_only(principal):
+    """A batch of this month's statements joins them with this month's partition alone,
+    however many months are attached (services._CLAIM_SQL)."""
+    projected, months = _claim_planned_months(principal, (0,))
+    assert projected == 1
+    assert months == {month_table(month_start(dt.date.today()))}
+
+
+def test_a_batch_spanning_months_is_joined_with_every_month_between(principal):
+    """Statements three months apart in one batch: every one is found and projected."""
+    projected, months = _claim_planned_months(principal, (3, 0))
+    this_month = month_start(dt.date.today())
+    assert projected == 2
+    assert months == {month_table(month_add(this_month, -back)) for back in range(4)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement_count FROM attempts WHERE tenant_id = %s", [principal.tenant_id]
+        )
+        assert [row[0] for row in cursor.fetchall()] == [1, 1]
+    announced = [
+        e for e in outbox_events(principal.tenant_id) if e["event_type"] == "statement.stored"
+    ]
+    assert len(announced) == 2
 
 
 def test_events_follow_an_attempt_through_batches(principal):
