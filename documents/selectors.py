@@ -5,8 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from documents.keys import DocumentScope, document_key
+import orjson
+
+from documents.keys import DocumentScope, document_key, etag_of
 from documents.models import Document
+
+# Multiple-document GETs list ids oldest first; the ETag of that list is what a DELETE of
+# the whole scope is checked against (documents.services.documents_delete).
+IDS_ORDER = ("updated", "document_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,5 +51,16 @@ def document_ids(
     rows = Document.objects.using(using).filter(tenant_id=tenant_id, scope_key=scope.key)
     if since is not None:
         rows = rows.filter(updated__gt=since)
-    found = list(rows.order_by("updated", "document_id").values_list("document_id", "updated"))
+    found = list(rows.order_by(*IDS_ORDER).values_list("document_id", "updated"))
     return [document_id for document_id, _ in found], max((u for _, u in found), default=None)
+
+
+def ids_body(ids: list[str]) -> bytes:
+    """The body of a multiple-document GET: the ids as a JSON array."""
+    return orjson.dumps(ids)
+
+
+def ids_etag(ids: list[str]) -> str:
+    """The ETag of a multiple-document GET answering ``ids`` (Communication §3.1.s4.b2:
+    the SHA-1 of the body)."""
+    return etag_of(ids_body(ids))

@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from documents import preconditions as concurrency
+from documents import selectors
 from documents.keys import DocumentScope, document_key, etag_of
 from documents.models import Document
 from lrs.errors import BadRequest, PayloadTooLarge
@@ -123,9 +124,38 @@ def document_delete(
     return True
 
 
-def documents_delete(*, tenant_id: int, credential_id: int | None, scope: DocumentScope) -> int:
-    """Delete every document of a scope (State, Communication §2.3.s5); how many."""
-    deleted, _ = Document.objects.filter(tenant_id=tenant_id, scope_key=scope.key).delete()
+def documents_delete(
+    *,
+    tenant_id: int,
+    credential_id: int | None,
+    scope: DocumentScope,
+    preconditions: concurrency.Preconditions | None = None,
+) -> int:
+    """Delete every document of a scope (State, Communication §2.3.s5); how many.
+
+    What a client reads of a scope is its multiple-document GET, the list of ids, so
+    If-Match / If-None-Match are checked against that list's ETag (§3.1.s4.b7, b11-b12,
+    ``selectors.ids_etag``): a client deletes the documents it listed, or gets 412 and
+    nothing is deleted when one was added, replaced or removed since. The list always
+    exists (the GET answers 200, ``[]`` for none), so ``If-None-Match: *`` always fails.
+    Only the documents locked here are deleted: one created meanwhile was never listed.
+    """
+    with transaction.atomic():
+        rows = list(
+            Document.objects.select_for_update()
+            .filter(tenant_id=tenant_id, scope_key=scope.key)
+            .order_by("pk")
+            .values_list("pk", *selectors.IDS_ORDER)
+        )
+        if preconditions is not None and preconditions.given:
+            ids = [document_id for _, _, document_id in sorted(rows, key=lambda r: r[1:])]
+            concurrency.check(
+                preconditions,
+                selectors.ids_etag(ids),
+                method="DELETE",
+                put_needs_precondition=False,
+            )
+        deleted, _ = Document.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
     if deleted:
         _after_write(credential_id)
     return deleted

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
+from django.conf import settings
 from django.http import QueryDict
 
-from lrs.errors import BadRequest
+from lrs.errors import BadRequest, PayloadTooLarge
 
 _METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
 # Form fields the LRS MUST treat as headers (§1.3), by their META names.
@@ -37,8 +38,12 @@ def rewrite(request) -> None:
     """Rewrite a tunnelled Django request in place into the call it carries.
 
     Raises ``BadRequest`` when the tunnel itself breaks §1.3: other query parameters than
-    ``method``, an unknown method, or a body that is not a form.
+    ``method``, an unknown method, or a body that is not a form, or not UTF-8 (§1.3.s3.b5,
+    §1.4.s1.b1); ``PayloadTooLarge`` for a form larger than a request may be (§3.2.s3.b11).
     """
+    if len(request.GET.getlist("method")) > 1:
+        # Which call is tunnelled must not depend on which of two values is read.
+        raise BadRequest("the method parameter is given more than once", path="method")
     method = request.GET["method"].upper()
     if method not in _METHODS:
         raise BadRequest(f"method {request.GET['method']!r} is not an xAPI method", path="method")
@@ -51,8 +56,17 @@ def rewrite(request) -> None:
         raise BadRequest(
             "the alternate request syntax needs an application/x-www-form-urlencoded body"
         )
-    # The content is interpreted as a UTF-8 string (§1.3).
-    fields = parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+    # The form is read before the view's own size check runs on the content it carries.
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if length.isdigit() and int(length) > settings.PROGRESS_MAX_REQUEST_BYTES:
+        raise PayloadTooLarge("the request is larger than this LRS accepts")
+    # The content is interpreted as a UTF-8 string (§1.3.s3.b5): bytes that are not UTF-8,
+    # raw or percent-encoded, are refused rather than replaced, which would store a
+    # statement other than the one sent.
+    try:
+        fields = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest("the form of an alternate request must be UTF-8") from None
     query = QueryDict(mutable=True)
     content = ""
     for name, value in fields:

@@ -18,6 +18,7 @@ import sys
 
 import orjson
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -103,6 +104,13 @@ def exception_handler(exc, context):
     from rest_framework.views import set_rollback
 
     set_rollback()
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE (§3.2.s3.b11).
+        exc = PayloadTooLarge("the request is larger than this LRS accepts")
+    elif isinstance(exc, SuspiciousOperation):
+        # A request Django itself finds malformed is the client's error, not ours; its
+        # text is Django's, so the body says only that.
+        exc = BadRequest("the request is malformed")
     if isinstance(exc, XAPIError):
         body = error_body(exc.status, exc.code, exc.message, path=exc.path, extra=exc.extra)
         return Response(body, status=exc.status, headers=exc.headers)

@@ -63,6 +63,11 @@ def timestamp_param(params, name: str) -> dt.datetime | None:
         raise BadRequest(f"{name} must be an ISO 8601 timestamp", path=name)
     if parsed.tzinfo is None:
         raise BadRequest(f"{name} must have a time zone", path=name)
+    if value.endswith(("-00:00", "-0000", "-00")) and parsed.utcoffset() == dt.timedelta(0):
+        # RFC 3339 §4.3: "-00:00" says the offset to UTC is unknown, so the instant cannot
+        # be compared with ``stored``; a Statement's timestamp is refused for it too (Data
+        # §2.2.s4.b4: parameters are validated to the same standards).
+        raise BadRequest(f"{name} must not have a negative zero offset (-00:00)", path=name)
     try:
         # Compared and stored in UTC, where a time near year 1 or 9999 may fall outside
         # the calendar (0001-01-01T00:30:00+01:00).

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+
+import orjson
 from django.conf import settings
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import AllowAny
@@ -91,9 +94,11 @@ class AboutView(APIView):
         # 2.0, every supported version is listed.
         versions = [XAPIVersion.V1_0.value] if request.version is XAPIVersion.V1_0 else SUPPORTED
         # §2.8.s5.b2: nothing outside "extensions", whose keys are IRIs.
-        return Response(
-            {
-                "version": list(versions),
-                "extensions": {"urn:progress-service:about:region": settings.PROGRESS_REGION},
-            }
-        )
+        body = {
+            "version": list(versions),
+            "extensions": {"urn:progress-service:about:region": settings.PROGRESS_REGION},
+        }
+        # §3.1.s4.b1-b4: every GET answers a quoted ETag, the SHA-1 of the body as the
+        # renderer (lrs.renderers.JSONRenderer, orjson) writes it.
+        etag = hashlib.sha1(orjson.dumps(body), usedforsecurity=False).hexdigest()
+        return Response(body, headers={"ETag": f'"{etag}"'})

@@ -212,12 +212,17 @@ def _normalised(received: dict, statement: dict) -> bool:
 
 
 def _parse_timestamp(value: str, fallback: dt.datetime) -> dt.datetime:
+    """The ``timestamp`` column: the statement's instant, or ``fallback`` (its ``stored``)
+    where Python cannot read it or it has no UTC time in years 1-9999 (1.0.x keeps
+    ``0001-01-01T00:00:00+01:00`` as sent, which is in year 0 in UTC: PostgreSQL would
+    store it BC and every read of the column would fail). Only the column's precision is
+    lost; the statement keeps its text."""
     try:
-        return dt.datetime.fromisoformat(value)
-    except ValueError:
-        # Forms of ISO 8601 Python does not read (the validator accepted them) only lose
-        # the column's precision; the statement keeps its text.
+        moment = dt.datetime.fromisoformat(value)
+        moment.astimezone(dt.UTC)  # OverflowError past the ends of the calendar
+    except (ValueError, OverflowError):
         return fallback
+    return moment
 
 
 class StoredIds(list):

@@ -8,7 +8,6 @@ ETag (the SHA-1 of the bytes, §3.1.s4.b1-b4) and Last-Modified (§2.2.s6).
 
 from __future__ import annotations
 
-import orjson
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.http import http_date
@@ -18,7 +17,6 @@ from documents.keys import (
     DocumentScope,
     activity_profile_scope,
     agent_profile_scope,
-    etag_of,
     state_scope,
 )
 from documents.preconditions import preconditions_from_headers
@@ -112,9 +110,8 @@ class DocumentView(XAPIView):
             since=timestamp_param(query, "since"),
             using=alias,
         )
-        body = orjson.dumps(ids)
-        response = HttpResponse(body, content_type="application/json")
-        response["ETag"] = f'"{etag_of(body)}"'
+        response = HttpResponse(selectors.ids_body(ids), content_type="application/json")
+        response["ETag"] = f'"{selectors.ids_etag(ids)}"'
         if last_modified is not None:
             response["Last-Modified"] = http_date(last_modified.timestamp())
         return response
@@ -157,7 +154,10 @@ class DocumentView(XAPIView):
         if document_id is None:
             scope, _ = self.scope_of(query)
             services.documents_delete(
-                tenant_id=principal.tenant_id, credential_id=principal.credential_id, scope=scope
+                tenant_id=principal.tenant_id,
+                credential_id=principal.credential_id,
+                scope=scope,
+                preconditions=preconditions_from_headers(request.headers),
             )
         else:
             services.document_delete(

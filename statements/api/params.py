@@ -69,7 +69,8 @@ def query_spec(params, v2: bool) -> dict:
         if value is not None:
             spec[name] = format_timestamp(value)
     limit_text = params.get("limit", "0")
-    if not limit_text.isdigit():
+    # isdigit alone also takes other scripts' digits ("٣"); a Nonnegative Integer is ASCII.
+    if not (limit_text.isascii() and limit_text.isdigit()):
         raise BadRequest("limit must be a non-negative integer", path="limit")
     limit = int(limit_text)
     maximum = settings.PROGRESS_STATEMENT_LIMIT_MAX

@@ -60,10 +60,19 @@ class StatementsView(XAPIView):
         return response
 
     def _check_parameters(self, request, allowed: set[str]) -> None:
-        # §3.2.s3.b7/b8: unknown parameters, and known ones in the wrong case, are a 400.
-        for name in request.query_params:
+        """Every query parameter is one ``allowed`` here, spelt in its case, and given once.
+
+        §3.2.s3.b7/b8: unknown parameters, and known ones in the wrong case, are a 400. A
+        repeated one is too: each parameter of §2.1 has one value, and taking one of several
+        (a PUT's ``statementId`` among two, say) would act on a value the client may not
+        have meant.
+        """
+        query = request.query_params
+        for name in query:
             if name not in allowed:
                 raise BadRequest(f"parameter {name!r} is not recognised here", path=name)
+            if len(query.getlist(name)) > 1:
+                raise BadRequest(f"parameter {name!r} is given more than once", path=name)
 
     def _body(self, request) -> bytes:
         length = request.META.get("CONTENT_LENGTH") or "0"
@@ -129,8 +138,10 @@ class StatementsView(XAPIView):
             statement = validate_statement(document, v2=v2)
         except StatementError as exc:
             raise statement_error(exc) from None
-        attachments = self._attachments([statement], parts, batch=False)
+        # The id is the statement's before its signature is checked: a signed payload naming
+        # another id is not the statement stored under statementId (Data §2.6.s5.b3.b2).
         statement["id"] = statement_id
+        attachments = self._attachments([statement], parts, batch=False)
         services.statements_store(
             principal=request.user,
             statements=[statement],
@@ -173,9 +184,6 @@ class StatementsView(XAPIView):
         """§2.1.3: one statement by id, or a StatementResult page."""
         query = request.query_params
         self._check_parameters(request, params.GET_PARAMETERS)
-        for name in query:
-            if len(query.getlist(name)) > 1:
-                raise BadRequest(f"parameter {name!r} is given more than once", path=name)
         principal = request.user
         mine = self._mine_only(principal)
         if "statementId" in query or "voidedStatementId" in query:
@@ -247,7 +255,7 @@ class StatementsView(XAPIView):
             CONSISTENT_THROUGH: format_timestamp(through),
             "Last-Modified": http_date(found.stored.timestamp()),
         }
-        return self._respond(request, body, attachments, [found], headers)
+        return self._respond(request, body, attachments, [found], headers, alias)
 
     def _get_page(self, request, spec: dict, after, mine):
         principal = request.user
@@ -309,7 +317,7 @@ class StatementsView(XAPIView):
         body = b'{"statements":[' + b",".join(rendered) + b'],"more":' + orjson.dumps(more) + b"}"
         if not attachments:
             query_cache.query_cache_put(principal.tenant_id, material, generation, body)
-        return self._respond(request, body, attachments, page.statements, headers)
+        return self._respond(request, body, attachments, page.statements, headers, alias)
 
     def _definitions(self, request, found, output_format: str, alias: str) -> dict | None:
         """For ``canonical``: the LRS's definitions of the Activities on the page
@@ -346,10 +354,14 @@ class StatementsView(XAPIView):
             statement = formats.for_reader(statement, v2=False)
         return orjson.dumps(statement)
 
-    def _respond(self, request, body: bytes, attachments: bool, found, headers):
+    def _respond(self, request, body: bytes, attachments: bool, found, headers, alias: str):
         if not attachments:
             return HttpResponse(body, content_type="application/json", headers=headers)
+        # From the statements' own database: attachments commit with their statements, so
+        # a replica that shows a statement holds its attachments too.
         sha2s = [sha2 for statement in found for sha2 in statement.attachment_sha2]
-        parts = selectors.attachments_get(tenant_id=request.user.tenant_id, sha2s=sha2s)
+        parts = selectors.attachments_get(
+            tenant_id=request.user.tenant_id, sha2s=sha2s, using=alias
+        )
         content, content_type = multipart.render_multipart(body, parts)
         return HttpResponse(content, content_type=content_type, headers=headers)

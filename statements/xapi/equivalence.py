@@ -121,7 +121,8 @@ def _instant(value: Any) -> Any:
     """A timestamp as a UTC instant to the millisecond; other values unchanged.
 
     ``t``/``z`` may be lowercase (RFC 3339 §5.6); a leap second (``:60``) is the instant
-    after ``:59``, as POSIX time counts it.
+    after ``:59``, as POSIX time counts it. Every four-digit year is covered, 0000 and
+    instants that an offset or a leap second moves past 9999-12-31 included.
     """
     if type(value) is not str:
         return value
@@ -129,6 +130,12 @@ def _instant(value: Any) -> Any:
     leap = text[16:19] == ":60"
     if leap:
         text = text[:17] + "59" + text[19:]
+    # ``datetime`` spans years 1-9999 only. The Gregorian calendar repeats every 400 years,
+    # so a year at either end is computed 400 years inward and written back.
+    year = text[:4]
+    shift = 400 if year in ("0000", "0001") else -400 if year == "9999" else 0
+    if shift:
+        text = f"{int(year) + shift:04d}{text[4:]}"
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -137,8 +144,10 @@ def _instant(value: Any) -> Any:
         moment += timedelta(seconds=1)
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
     if moment.tzinfo is None:  # no zone given (Data §4.5.s1.b4 only SHOULDs one in 1.0.3)
-        return moment.isoformat(timespec="milliseconds")
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        out = moment.isoformat(timespec="milliseconds")
+    else:
+        out = moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return f"{int(out[:4]) - shift:04d}{out[4:]}" if shift else out
 
 
 def _duration(value: Any) -> Any:

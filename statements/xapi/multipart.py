@@ -25,7 +25,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from statements.xapi.errors import StatementError, join_path
@@ -51,11 +51,14 @@ class AttachmentPart:
     ``sha2`` is the lowercase hex of the part's ``X-Experience-API-Hash`` header, already checked
     against ``data``. ``content_type`` is the part's ``Content-Type`` header as sent, or ``""``
     when the part had none (the declaration's ``contentType`` then describes the data).
+    ``content_length`` is the part's ``Content-Length`` header, already checked against
+    ``data``, or None when it had none; it is not part of the part's identity.
     """
 
     sha2: str
     content_type: str
     data: bytes
+    content_length: int | None = field(default=None, compare=False)
 
 
 # The algorithm is implied by the digest length: Data §2.4.11 only says "SHA-2" and
@@ -154,6 +157,8 @@ def match_attachments(
     - Where the part has a Content-Type and the declaration a ``contentType``, they must match
       (§1.5.2.s2.b2.b7). Only the type/subtype is compared, case-insensitively: the spec's own
       example (§1.5.2.s6) pairs ``text/plain; charset=ascii`` with ``text/plain``.
+    - Where the part has a Content-Length and the declaration a ``length``, they must be
+      equal, by the same rule.
     - Hashes compare case-insensitively (hex digits).
 
     Returns the parts by lowercase ``sha2``; look declarations up with ``sha2.lower()``.
@@ -177,6 +182,7 @@ def match_attachments(
                 join_path(path, "sha2"),
             )
         _check_content_type(declaration, part, path)
+        _check_length(declaration, part, path)
         used[sha2] = part
 
     for sha2 in by_hash:
@@ -439,7 +445,12 @@ def _attachment_part(
             f"the data of part {number} does not match its X-Experience-API-Hash: the header "
             f"says {sha2}, the data hashes to {actual}"
         )
-    return AttachmentPart(sha2=sha2, content_type=headers.get("content-type", ""), data=data)
+    return AttachmentPart(
+        sha2=sha2,
+        content_type=headers.get("content-type", ""),
+        data=data,
+        content_length=None if content_length is None else size,
+    )
 
 
 def _parse_media_type(value: str) -> tuple[str, dict[str, str]] | None:
@@ -527,6 +538,19 @@ def _check_content_type(declaration: dict, part: AttachmentPart, path: str) -> N
         "given they must match (Communication §1.5.2)",
         join_path(path, "contentType"),
     )
+
+
+def _check_length(declaration: dict, part: AttachmentPart, path: str) -> None:
+    declared = declaration.get("length")
+    if part.content_length is None or type(declared) is not int:
+        return  # a length that is not an integer is the statement validator's to report
+    if declared != part.content_length:
+        raise StatementError(
+            f"length {declared} does not match the Content-Length {part.content_length} of the "
+            "attachment part with this sha2; where both are given they must match "
+            "(Communication §1.5.2)",
+            join_path(path, "length"),
+        )
 
 
 def _excerpt(text: str, limit: int = 80) -> str:

@@ -43,7 +43,8 @@ Readings of the specification this module rests on (where the text leaves a choi
   (``Z`` or ``±hh:mm``, ``.`` as the decimal sign; a space instead of ``T``, which RFC 3339
   §5.6 permits, becomes ``T`` once converted to UTC) and rejects ``-00:00`` (the
   unknown-offset convention cannot be converted to UTC). ``T``/``Z`` may be lowercase (RFC
-  3339 §5.6); seconds may be 60 (leap second).
+  3339 §5.6); seconds may be 60 for a leap second only, that is in the last minute of a
+  month in UTC (RFC 3339 §5.7; which months had one is not checked).
 - Durations follow ISO 8601:2004 §4.4.3.2 strictly (Data §4.6): ``PnYnMnDTnHnMnS`` (each
   part optional, at least one present, ``T`` only before a time part) or ``PnW`` alone; a
   decimal fraction (``.`` or ``,``) only on the last part present. The spec's example
@@ -522,6 +523,16 @@ def _timestamp(value: object, path: str, v2: bool) -> str:
                 # RFC 3339 §4.3: -00:00 means "offset unknown", which cannot be converted
                 # to UTC (2.0); ISO 8601 writes a zero offset with "+" (1.0.x).
                 _fail("must not have a negative zero offset (-00:00)", path)
+    if second_s == "60":
+        # RFC 3339 §5.7, ISO 8601:2004 §4.2.1: second 60 is a leap second, which is the last
+        # second of a month in UTC (23:59:60Z on its last day), shifted by the offset. At
+        # any other minute ":60" names no instant.
+        utc_minute = hour * 60 + minute - offset
+        if not (
+            (utc_minute == 1439 and day == _days_in_month(year, month))
+            or (utc_minute == -1 and day == 1)
+        ):
+            _fail("has a leap second (:60) outside the last minute of a month in UTC", path)
     if not v2:
         return value
     if sign is None and value[10] == "T" and value[-1] == "Z":

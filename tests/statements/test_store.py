@@ -137,6 +137,23 @@ def test_lrs_sets_id_stored_authority_version_and_timestamp(principal):
     assert fetch(principal, v2_id)["version"] == "2.0.0"
 
 
+@pytest.mark.parametrize("timestamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00"])
+def test_a_timestamp_without_a_utc_time_in_the_calendar_is_kept_as_sent(principal, timestamp):
+    """Data §2.4.7: a 1.0.x timestamp is kept as sent; one whose UTC time falls outside
+    years 1-9999 is served unchanged, and the column the filters and the projector read
+    takes ``stored`` instead, so reading it back never fails."""
+    (statement_id,) = store(principal, builders.statement(timestamp=timestamp), v2=False)
+    served = fetch(principal, statement_id)
+    assert served["timestamp"] == timestamp
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT timestamp, stored FROM statements WHERE tenant_id = %s AND statement_id = %s",
+            [principal.tenant_id, statement_id],
+        )
+        column, stored = cursor.fetchone()
+    assert column == stored
+
+
 def test_client_stored_and_authority_are_overwritten(principal):
     """Data §2.4.8: the LRS MUST overwrite stored; §2.4.9: SHOULD overwrite authority."""
     document = builders.statement(
