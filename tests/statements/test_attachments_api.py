@@ -1,15 +1,12 @@
 """Attachments and signed statements over HTTP (Communication §1.5.2, Data §2.4.11, §2.6)."""
 
 import base64
-import datetime as dt
 import hashlib
 
 import orjson
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from statements.xapi.multipart import AttachmentPart, parse_statement_request, render_multipart
 from tests.conftest import XAPIClient
@@ -116,24 +113,6 @@ def test_attachments_are_stored_once_per_tenant(client):
 
 
 # --- signed statements ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def signer():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Signing LRP")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return key, certificate
 
 
 def b64url(data: bytes) -> bytes:

@@ -2,17 +2,12 @@
 2.0 clients: the alternate request syntax, parameters, attachments, signed statements and
 error codes, each test named after the requirement it checks."""
 
-import datetime as dt
 import hashlib
 import uuid
 from urllib.parse import quote, urlencode
 
 import orjson
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from django.test import Client
 
 from statements.xapi.multipart import AttachmentPart, render_multipart
@@ -202,18 +197,21 @@ def test_since_and_until_with_an_unknown_offset_are_rejected(client, name, offse
 # --- attachments (§1.5.2) ----------------------------------------------------------------------
 
 
-def multipart_with_content_length(document: dict, data: bytes, content_length: int) -> bytes:
-    return b"".join(
+def post_with_content_length(client: XAPIClient, document: dict, data: bytes):
+    """POST ``document`` with ``data`` as its one attachment part, whose headers include a
+    Content-Length of the data's size."""
+    content = b"".join(
         [
             b"--xyz\r\nContent-Type: application/json\r\n\r\n",
             orjson.dumps(document),
             b"\r\n--xyz\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\n",
-            b"Content-Length: " + str(content_length).encode() + b"\r\n",
+            b"Content-Length: " + str(len(data)).encode() + b"\r\n",
             b"X-Experience-API-Hash: " + hashlib.sha256(data).hexdigest().encode() + b"\r\n\r\n",
             data,
             b"\r\n--xyz--\r\n",
         ]
     )
+    return client.request("post", URL, data=content, content_type="multipart/mixed; boundary=xyz")
 
 
 def test_attachment_length_must_match_the_parts_content_length(client):
@@ -224,46 +222,17 @@ def test_attachment_length_must_match_the_parts_content_length(client):
     and stores nothing; equal ones are accepted."""
     data = b"here is a simple attachment"
     wrong = builders.statement(attachments=[declaration(data) | {"length": len(data) + 5}])
-    response = client.request(
-        "post",
-        URL,
-        data=multipart_with_content_length(wrong, data, len(data)),
-        content_type="multipart/mixed; boundary=xyz",
-    )
+    response = post_with_content_length(client, wrong, data)
     assert response.status_code == 400, response.content
     assert body(response)["path"] == "attachments[0].length"
     assert wrong["id"] not in stored_ids(client)
 
     right = builders.statement(attachments=[declaration(data)])
-    response = client.request(
-        "post",
-        URL,
-        data=multipart_with_content_length(right, data, len(data)),
-        content_type="multipart/mixed; boundary=xyz",
-    )
+    response = post_with_content_length(client, right, data)
     assert response.status_code == 200, response.content
 
 
 # --- signed statements (Data §2.6) -------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def signing_key():
-    """An RSA key and the self-signed certificate a JWS's x5c carries."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Signing LRP")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return key, certificate
 
 
 def put_signed(client, document: dict, token: bytes, statement_id: str):
@@ -277,12 +246,12 @@ def put_signed(client, document: dict, token: bytes, statement_id: str):
     )
 
 
-def test_put_of_a_signed_statement_whose_payload_names_another_id_is_rejected(client, signing_key):
+def test_put_of_a_signed_statement_whose_payload_names_another_id_is_rejected(client, signer):
     """Data §2.6.s5.b3.b2: the LRS MUST "Validate that the original Statement is logically
     equivalent to the received Statement"; a PUT gives the received statement the id of its
     statementId (Communication §2.1.1), so a JWS payload naming another id was signed for
     another statement: 400, nothing stored. Signed for that id, it is accepted."""
-    key, certificate = signing_key
+    key, certificate = signer
     document = builders.statement()
     token = jws(document, key, certificate)
     unsigned = {k: v for k, v in document.items() if k != "id"}

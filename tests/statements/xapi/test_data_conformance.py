@@ -8,17 +8,7 @@ import pytest
 from statements.xapi.equivalence import equivalent, fingerprint
 from statements.xapi.validate import validate_statement
 from tests.statements.xapi.test_validate_builders import VERSIONS, minimal, put, rejects
-
-
-def substatement(**extra: object) -> dict:
-    return {
-        "objectType": "SubStatement",
-        "actor": {"mbox": "mailto:learner@example.com"},
-        "verb": {"id": "http://example.com/verbs/planned"},
-        "object": {"id": "http://example.com/website"},
-        **extra,
-    }
-
+from tests.statements.xapi.test_validate_statement import substatement
 
 # --- leap seconds ---------------------------------------------------------------------------
 
