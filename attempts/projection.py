@@ -18,11 +18,14 @@ Rules (docs/projection.md explains each, with the cmi5 sections behind them):
 - An attempt is one cmi5 session (``context.extensions`` sessionid, cmi5 §9.6.3.1) of a
   group; statements without a session id form the group's session-less attempt.
 - Status, by precedence: ``waived``; ``passed`` / ``failed`` from the latest passed or failed
-  statement; ``completed`` (completed, or the LMS's ``satisfied``); ``abandoned``;
-  ``terminated``; ``in progress`` once anything but ``launched`` was recorded; ``launched``.
-- Sessions launched in ``Browse`` or ``Review`` mode (cmi5 §9.6.3.3: "satisfaction-related
-  data MUST NOT be recorded") have their completed, passed and failed statements read as
-  plain progress, and never satisfy a completion.
+  statement (of one timestamp, the passed: cmi5 §9.3, failed never follows passed);
+  ``completed`` (completed, or the LMS's ``satisfied``); ``abandoned`` or ``terminated``,
+  whichever ended the session first (terminated on a tie: cmi5 §9.3.6, §9.3.8); ``in
+  progress`` once anything but ``launched`` was recorded; ``launched``.
+- A waived attempt is complete and successful (cmi5 §9.5.2, §9.5.3).
+- Sessions launched in ``Browse`` or ``Review`` mode (cmi5 §9.6.3.3, §10.2.2:
+  "satisfaction-related data MUST NOT be recorded") have their completed, passed and
+  failed statements read as plain progress, and never satisfy a completion.
 - Scores: *best* is the highest ``scaled`` (or, when no statement has ``scaled``, the
   highest ``raw``), the latest on a tie; *last* is the latest statement's score.
 - Duration: in a cmi5 session, the longest ``result.duration`` (cmi5 §9.5.4.1: terminated
@@ -74,6 +77,11 @@ FINISHED_STATUSES = frozenset(
 )
 
 _SATISFACTION = frozenset((Outcome.COMPLETED, Outcome.PASSED, Outcome.FAILED))
+_JUDGEMENTS = frozenset((Outcome.PASSED, Outcome.FAILED))
+_ENDS = frozenset((Outcome.TERMINATED, Outcome.ABANDONED))
+# cmi5 §9.5.3: completion is true for completed and waived; satisfied is the LMS's word
+# that moveOn is met (§9.3.9).
+_COMPLETING = frozenset((Outcome.COMPLETED, Outcome.WAIVED, Outcome.SATISFIED))
 _NON_JUDGED_MODES = frozenset(("Browse", "Review"))
 
 
@@ -345,8 +353,8 @@ def _attempt(tenant_id: int, key: GroupKey, session_id: str | None, facts: list[
     first: dict[str, str] = {}
     first_at: dict[Outcome, dt.datetime] = {}
     at: dict[str, dt.datetime] = {}
-    success: bool | None = None
-    success_statement: str | None = None
+    judgement: Fact | None = None
+    ends: list[Fact] = []
     best: Fact | None = None
     last_scored: Fact | None = None
     durations: list[float] = []
@@ -357,10 +365,12 @@ def _attempt(tenant_id: int, key: GroupKey, session_id: str | None, facts: list[
             first[outcome.value] = fact.statement_id
             first_at[outcome] = fact.timestamp
             at[fact.statement_id] = fact.timestamp
-        if outcome in (Outcome.PASSED, Outcome.FAILED):
-            success = outcome is Outcome.PASSED
-            success_statement = fact.statement_id
-            at[fact.statement_id] = fact.timestamp
+            if outcome in _ENDS:
+                ends.append(fact)
+        if outcome in _JUDGEMENTS and (
+            judgement is None or _judgement_order(fact) > _judgement_order(judgement)
+        ):
+            judgement = fact
         if fact.score is not None:
             last_scored = fact
             if best is None or _score_rank(fact.score) >= _score_rank(best.score):
@@ -370,21 +380,32 @@ def _attempt(tenant_id: int, key: GroupKey, session_id: str | None, facts: list[
         if fact.outcome is Outcome.LAUNCHED and fact.move_on is not None:
             move_on = fact.move_on
     outcome_statements = dict(first)
-    if success_statement is not None:
-        outcome_statements["success"] = success_statement
+    success: bool | None = None
+    if Outcome.WAIVED in first_at:
+        # cmi5 §9.5.2, §9.5.3: a waived AU counts as successful and complete; the LMS
+        # issues nothing but satisfied in a waived session (§9.3.7).
+        success = True
+        outcome_statements["success"] = first[Outcome.WAIVED.value]
+    elif judgement is not None:
+        success = judgement.outcome is Outcome.PASSED
+        outcome_statements["success"] = judgement.statement_id
+        at[judgement.statement_id] = judgement.timestamp
     if last_scored is not None:
         outcome_statements["score"] = last_scored.statement_id
+    # cmi5 §9.3.8: terminated ends the session; §9.3.6: abandoned is issued only for an
+    # active one and nothing may follow it. So whichever came first says how it ended.
+    end = min(ends, key=_end_order, default=None)
     active = any(_effective(f, judged) is not Outcome.LAUNCHED for f in facts)
-    status = _status(set(first_at), success, active=active)
+    status = _status(set(first_at), success, end=end.outcome if end else None, active=active)
     if status == "completed" and "completed" not in outcome_statements:
         outcome_statements["completed"] = first[Outcome.SATISFIED.value]
+    # cmi5 §9.3.2: initialized "MUST follow" launched, so on one timestamp launched started.
     starter = min(
         (f for f in facts if f.outcome in (Outcome.LAUNCHED, Outcome.INITIALIZED)),
-        key=lambda f: f.order,
+        key=lambda f: (f.timestamp, f.outcome is not Outcome.LAUNCHED, f.statement_id),
         default=facts[0],
     )
     outcome_statements["started"] = starter.statement_id
-    ends = [first_at[o] for o in (Outcome.TERMINATED, Outcome.ABANDONED) if o in first_at]
     finisher = finishing_statement(status, outcome_statements)
     if durations:
         duration = max(durations) if session_id is not None else math.fsum(durations)
@@ -398,13 +419,13 @@ def _attempt(tenant_id: int, key: GroupKey, session_id: str | None, facts: list[
         registration=key.registration,
         session_id=session_id,
         status=status,
-        completion=True if {Outcome.COMPLETED, Outcome.SATISFIED} & set(first_at) else None,
+        completion=True if _COMPLETING & set(first_at) else None,
         success=success,
         launch_mode=launch_mode,
         move_on=move_on,
         started_at=starter.timestamp,
         last_activity_at=facts[-1].timestamp,
-        ended_at=min(ends) if ends else None,
+        ended_at=end.timestamp if end else None,
         finished_at=at[finisher] if finisher else None,
         best_score=best.score if best else None,
         last_score=last_scored.score if last_scored else None,
@@ -425,8 +446,22 @@ def _score_rank(score: Score) -> tuple[int, float]:
     return (0, 0.0)
 
 
-def _status(outcomes: set[Outcome], success: bool | None, *, active: bool) -> str:
-    """``active``: some statement other than ``launched`` was recorded (mapped or not)."""
+def _judgement_order(fact: Fact) -> tuple[dt.datetime, bool, str]:
+    # cmi5 §9.3: "A "failed" statement MUST NOT follow a "passed" statement", so of a
+    # passed and a failed with one timestamp (§9.7 allows it) the passed is the later.
+    return (fact.timestamp, fact.outcome is Outcome.PASSED, fact.statement_id)
+
+
+def _end_order(fact: Fact) -> tuple[dt.datetime, bool, str]:
+    # With one timestamp, terminated (the AU's own end, §9.3.8) ended the session first.
+    return (fact.timestamp, fact.outcome is not Outcome.TERMINATED, fact.statement_id)
+
+
+def _status(
+    outcomes: set[Outcome], success: bool | None, *, end: Outcome | None, active: bool
+) -> str:
+    """``end``: the outcome (terminated or abandoned) that ended the session first;
+    ``active``: some statement other than ``launched`` was recorded (mapped or not)."""
     if Outcome.WAIVED in outcomes:
         return "waived"
     if success is True:
@@ -435,10 +470,8 @@ def _status(outcomes: set[Outcome], success: bool | None, *, active: bool) -> st
         return "failed"
     if Outcome.COMPLETED in outcomes or Outcome.SATISFIED in outcomes:
         return "completed"
-    if Outcome.ABANDONED in outcomes:
-        return "abandoned"
-    if Outcome.TERMINATED in outcomes:
-        return "terminated"
+    if end is not None:
+        return end.value
     if active:
         return STATUS_IN_PROGRESS
     return STATUS_LAUNCHED

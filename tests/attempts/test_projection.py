@@ -113,7 +113,7 @@ def test_duration_without_a_session_is_the_sum_of_durations():
 
 
 def test_abandoned_session_is_abandoned_and_not_satisfied():
-    """cmi5 §9.3.7: the LMS issues abandoned when a session ends without terminated."""
+    """cmi5 §9.3.6: the LMS issues abandoned when a session ends without terminated."""
     session = cmi5.Session()
     session.launched(move_on="Completed")
     session.initialized()
