@@ -18,7 +18,8 @@ class XAPIHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not request.path.startswith("/xapi/"):
+        # "/xapi" is the LRS's base URL too, without the slash its resources hang from.
+        if not (request.path.startswith("/xapi/") or request.path == "/xapi"):
             return response
         version = getattr(request, "xapi_version", None) or _named_version(request)
         response[HEADER] = version.header

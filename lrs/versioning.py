@@ -12,7 +12,8 @@ import re
 HEADER = "X-Experience-API-Version"
 
 # §3.3.s3.b3/b5: "1.0" and anything starting with "1.0." are 1.0.x; the same shape for 2.0.
-_VERSION_RE = re.compile(r"^(?P<line>[12]\.0)(?:\.(?P<patch>\d{1,4}))?$")
+# The patch is any number of digits: "1.0.10000" starts with "1.0." as much as "1.0.3".
+_VERSION_RE = re.compile(r"^(?P<line>[12]\.0)(?:\.(?P<patch>[0-9]+))?$")
 
 
 class XAPIVersion(enum.Enum):

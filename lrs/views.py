@@ -17,6 +17,8 @@ from lrs.errors import BadRequest
 from lrs.renderers import AlwaysJSON
 from lrs.versioning import HEADER, SUPPORTED, VersionError, XAPIVersion, negotiate
 
+_NO_ALTERNATE_IN_2_0 = "the alternate request syntax (?method=) is not part of xAPI 2.0"
+
 
 class XAPIVersioning(BaseVersioning):
     """Negotiates ``X-Experience-API-Version`` before authentication runs.
@@ -33,12 +35,15 @@ class XAPIVersioning(BaseVersioning):
         request._request.xapi_version = version
         if version.is_2_0 and getattr(request._request, "xapi_alternate", False):
             # ARCHITECTURE.md §8: 2.0 removed the alternate request syntax.
-            raise BadRequest("the alternate request syntax (?method=) is not part of xAPI 2.0")
+            raise BadRequest(_NO_ALTERNATE_IN_2_0)
         return version
 
 
 class LenientXAPIVersioning(BaseVersioning):
-    """About must not reject a request for its version header (§2.8.s5.b4)."""
+    """About must not reject a request for its version header (§2.8.s5.b4): a missing or
+    unsupported one leaves ``request.version`` None. A tunnelled request (§1.3) that names
+    2.0 is refused for its syntax, which 2.0 does not have (ARCHITECTURE.md §8), as on
+    every other resource."""
 
     def determine_version(self, request, *args, **kwargs):
         try:
@@ -46,10 +51,39 @@ class LenientXAPIVersioning(BaseVersioning):
         except VersionError:
             return None
         request._request.xapi_version = version
+        if version.is_2_0 and getattr(request._request, "xapi_alternate", False):
+            raise BadRequest(_NO_ALTERNATE_IN_2_0)
         return version
 
 
-class XAPIView(APIView):
+def _options(view, request, *args, **kwargs):
+    """OPTIONS outside a CORS preflight (which the CORS middleware answers): ``Allow``
+    alone, added by DRF's ``finalize_response``. DRF's default body describes the view from
+    its docstring, which is no part of the xAPI."""
+    return Response(status=204)
+
+
+class _XAPIEdge:
+    """What every xAPI resource does before DRF's own checks (docs/xapi.md, "The xAPI
+    edge")."""
+
+    def initial(self, request, *args, **kwargs):
+        # Unwrap the alternate request syntax (Communication §1.3) before the version,
+        # credentials and scopes are checked; DRF picks the handler from the rewritten
+        # method afterwards, so the tunnelled call is handled like any other. §1.3.s3.b15
+        # "The LRS MUST support the syntax above" holds for About as for the rest.
+        if alternate.is_alternate(request._request):
+            alternate.rewrite(request._request)
+        # A method the resource does not have is a 405 whoever asks (Communication
+        # §3.2.s3.b1): which methods a resource takes is no secret, so it is answered
+        # before the credentials are looked at.
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+
+class XAPIView(_XAPIEdge, APIView):
     """Base of every authenticated xAPI resource.
 
     Order of checks: version header (400), credentials (401, or 421 for a tenant homed in
@@ -62,29 +96,17 @@ class XAPIView(APIView):
     content_negotiation_class = AlwaysJSON
     read_scopes: tuple[str, ...] = ()
     write_scopes: tuple[str, ...] = ()
-
-    def initial(self, request, *args, **kwargs):
-        # Unwrap the alternate request syntax (Communication §1.3) before the version,
-        # credentials and scopes are checked; DRF picks the handler from the rewritten
-        # method afterwards, so the tunnelled call is handled like any other.
-        if alternate.is_alternate(request._request):
-            alternate.rewrite(request._request)
-        # A method the resource does not have is a 405 whoever asks (Communication
-        # §3.2.s3.b1): which methods a resource takes is no secret, so it is answered
-        # before the credentials are looked at.
-        method = request.method.lower()
-        if method not in self.http_method_names or not hasattr(self, method):
-            raise MethodNotAllowed(request.method)
-        super().initial(request, *args, **kwargs)
+    options = _options
 
 
-class AboutView(APIView):
+class AboutView(_XAPIEdge, APIView):
     """GET /xapi/about: versions served and deployment facts (§2.8), no credentials."""
 
     versioning_class = LenientXAPIVersioning
     content_negotiation_class = AlwaysJSON
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    options = _options
 
     def get(self, request):
         # §2.8.s5.b1 asks for the latest version of each major version. A request that

@@ -26,6 +26,10 @@ from django.db import connections
 
 from statements.xapi.multipart import AttachmentPart
 
+# How many StatementRef hops the StatementRef rule follows. Clients choose statement ids,
+# so a chain can loop (a statement may target an id that is stored later, targeting it
+# back); the bound ends such loops. Real chains (voiding, a comment on a comment) are a few
+# hops long.
 _MAX_REFERENCE_DEPTH = 16
 
 

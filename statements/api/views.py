@@ -9,6 +9,7 @@ Every response of this resource, errors included, carries
 from __future__ import annotations
 
 import datetime as dt
+import re
 from urllib.parse import quote
 
 import orjson
@@ -41,6 +42,17 @@ from tenants import scopes
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 
 _TWO_ZERO_ONLY = (b'"contextAgents"', b'"contextGroups"')
+# A timestamp in a notation 1.0.x keeps and RFC 3339 lacks (a decimal comma, an offset of
+# hours alone), as orjson writes the stored payload: see formats.for_reader. A match
+# inside some other string only costs a parse.
+_ISO_ONLY_TIMESTAMP = re.compile(rb'"timestamp":"[^"]*(?:,[0-9]|[+-][0-9]{2}")').search
+
+
+def _vary(output_format: str) -> dict[str, str]:
+    """``canonical`` answers depend on ``Accept-Language`` (Communication §2.1.3.s4.b5), and
+    a cache that does not know it would serve one reader's language to another (RFC 9110
+    §12.5.5)."""
+    return {"Vary": "Accept-Language"} if output_format == "canonical" else {}
 
 
 class StatementsView(XAPIView):
@@ -254,6 +266,7 @@ class StatementsView(XAPIView):
         headers = {
             CONSISTENT_THROUGH: format_timestamp(through),
             "Last-Modified": http_date(found.stored.timestamp()),
+            **_vary(output_format),
         }
         return self._respond(request, body, attachments, [found], headers, alias)
 
@@ -280,6 +293,7 @@ class StatementsView(XAPIView):
                 principal.tenant_id, material, also=write_mark_key(principal.credential_id)
             )
         alias, headers = self._read_at(principal, write_mark=write_mark)
+        headers.update(_vary(spec["format"]))
         if body is not None:
             return HttpResponse(body, content_type="application/json", headers=headers)
         query = selectors.StatementQuery(
@@ -341,8 +355,11 @@ class StatementsView(XAPIView):
     ) -> bytes:
         """A stored statement as this reader asked for it (format, version)."""
         v2 = request.version.is_2_0
-        needs_downgrade = not v2 and any(marker in payload for marker in _TWO_ZERO_ONLY)
-        if output_format == "exact" and not needs_downgrade:
+        if v2:
+            for_version = _ISO_ONLY_TIMESTAMP(payload) is not None
+        else:
+            for_version = any(marker in payload for marker in _TWO_ZERO_ONLY)
+        if output_format == "exact" and not for_version:
             return payload
         statement = orjson.loads(payload)
         if output_format == "ids":
@@ -350,8 +367,8 @@ class StatementsView(XAPIView):
         elif output_format == "canonical":
             languages = formats.parse_accept_language(request.headers.get("Accept-Language"))
             statement = formats.format_canonical(statement, languages, definitions)
-        if not v2:
-            statement = formats.for_reader(statement, v2=False)
+        if for_version:
+            statement = formats.for_reader(statement, v2=v2)
         return orjson.dumps(statement)
 
     def _respond(self, request, body: bytes, attachments: bool, found, headers, alias: str):

@@ -4,8 +4,8 @@
 - ``parse_accept_language`` and ``format_canonical``: the ``canonical`` format and its
   language filtering (§2.1.3 "Language Filtering Requirements for Canonical Format
   Statements").
-- ``for_reader``: what a 1.0.x reader is served of a statement stored under 2.0
-  (ARCHITECTURE.md §8).
+- ``for_reader``: what a reader of one version is served of a statement stored under the
+  other (ARCHITECTURE.md §8).
 
 ``exact`` is the stored statement itself and needs no function.
 
@@ -25,6 +25,14 @@ __all__ = ["for_reader", "format_canonical", "format_ids", "parse_accept_languag
 _IFI_PROPERTIES = ("mbox", "mbox_sha1sum", "openid", "account")
 _COMPONENT_LISTS = ("choices", "scale", "source", "target", "steps")
 _V2_CONTEXT_PROPERTIES = ("contextAgents", "contextGroups")
+# The ISO 8601 notations 1.0.x validation keeps as sent that RFC 3339 does not have: a comma
+# as the decimal sign, and an offset of hours alone. Groups: head, fraction digits after a
+# comma, offset hours (of an offset without minutes).
+_ISO_ONLY_TIMESTAMP = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2})"
+    r"(?:\.([0-9]+)|,([0-9]+))?"
+    r"([Zz]|[+-][0-9]{2}(?::[0-9]{2})?)"
+).fullmatch
 
 
 # -- ids --------------------------------------------------------------------------------
@@ -328,29 +336,65 @@ def _without_v2_context(container: dict) -> dict | None:
     return out
 
 
+def _rfc3339(timestamp: Any) -> Any:
+    """A 1.0.x timestamp in RFC 3339 notation: the same instant, the same offset.
+
+    ``,`` as the decimal sign becomes ``.`` and an offset of hours alone (``+01``) gains
+    its minutes (``+01:00``); anything else is returned as it is.
+    """
+    if type(timestamp) is not str:
+        return timestamp
+    match = _ISO_ONLY_TIMESTAMP(timestamp)
+    if match is None:
+        return timestamp
+    head, point, comma, offset = match.groups()
+    hours_only = len(offset) == 3
+    if comma is None and not hours_only:
+        return timestamp
+    digits = comma if comma is not None else point
+    fraction = "" if digits is None else f".{digits}"
+    return f"{head}{fraction}{offset}:00" if hours_only else f"{head}{fraction}{offset}"
+
+
+def _with_rfc3339_timestamp(container: dict) -> dict | None:
+    """``container`` with its timestamp in RFC 3339 notation; None when it is already."""
+    timestamp = container.get("timestamp")
+    written = _rfc3339(timestamp)
+    if written is timestamp:
+        return None
+    return {**container, "timestamp": written}
+
+
 def for_reader(statement: dict, *, v2: bool) -> dict:
     """What a reader of the given version is served of a stored statement.
 
-    A 2.0 reader gets the statement as stored. A 1.0.x reader "must not receive 2.0-only
-    properties it cannot parse" (ARCHITECTURE.md §8); a 1.0.3 reader rejects unknown
-    properties (Data §2.2.s4.b1.b7). The 2.0-only statement properties are:
+    A 1.0.x reader "must not receive 2.0-only properties it cannot parse" (ARCHITECTURE.md
+    §8); a 1.0.3 reader rejects unknown properties (Data §2.2.s4.b1.b7). The 2.0-only
+    statement properties are:
 
     - ``context.contextAgents``
     - ``context.contextGroups``
 
     both removed, in the statement and in a SubStatement; a context left empty is removed
-    too. (The other 2.0 deltas of §8 are request rules, or timestamps that validation
-    already stored as UTC ISO 8601, which 1.0.3 readers parse.)
+    too. Timestamps of statements stored under 2.0 are RFC 3339 in UTC already, which is
+    ISO 8601 as 1.0.3 readers parse it.
 
-    Returns the input itself, not a copy, when nothing changes (every 2.0 read and most
-    1.0.x reads). Idempotent.
+    A 2.0 reader parses timestamps as RFC 3339 (ARCHITECTURE.md §8). A statement stored
+    under 1.0.x keeps its timestamp as sent, and two ISO 8601 notations 1.0.x accepts are
+    not RFC 3339: ``,`` as the decimal sign and an offset of hours alone. A 2.0 reader is
+    served those in RFC 3339 notation (``.``, ``±hh:mm``): the same instant and offset, so
+    the statement is equivalent to the stored one (Data §2.3.1 compares timestamps as
+    instants), and it validates as the 2.0 statement a 2.0 client may send on. The
+    statement's and a SubStatement's ``timestamp`` are rewritten; ``stored`` is the LRS's
+    own and always RFC 3339 in UTC.
+
+    Returns the input itself, not a copy, when nothing changes (most reads). Idempotent.
     """
-    if v2:
-        return statement
-    out = _without_v2_context(statement)
+    rewrite = _with_rfc3339_timestamp if v2 else _without_v2_context
+    out = rewrite(statement)
     obj = statement["object"]
     if obj.get("objectType") == "SubStatement":
-        sub = _without_v2_context(obj)
+        sub = rewrite(obj)
         if sub is not None:
             if out is None:
                 out = dict(statement)
