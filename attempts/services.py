@@ -78,6 +78,7 @@ from outbox.services import (
     register_relay_nudge,
 )
 from statements.feed import QUEUE_TABLE
+from statements.selectors import statement_stored_times
 from statements.xapi.lookups import VOIDED
 
 logger = logging.getLogger(__name__)
@@ -273,16 +274,19 @@ def _voided_groups(cursor, tenant_id: int, rows: list[_Claimed]) -> dict[str, Gr
     targets = [r.statement_ref for r in rows if r.verb_id == VOIDED and r.statement_ref]
     if not targets:
         return {}
+    # The targets' months first, so the read below is planned for those months only.
+    times = statement_stored_times(cursor, tenant_id=tenant_id, statement_ids=targets)
+    if not times:
+        return {}
     cursor.execute(
         """
-        SELECT i.statement_id::text, s.actor_ifi, s.activity_id, s.registration::text
-        FROM statement_ids i
-        JOIN statements s ON s.tenant_id = i.tenant_id AND s.stored = i.stored
-                         AND s.statement_id = i.statement_id
-        WHERE i.tenant_id = %s AND i.statement_id = ANY(%s::uuid[])
+        SELECT s.statement_id::text, s.actor_ifi, s.activity_id, s.registration::text
+        FROM statements s
+        WHERE s.tenant_id = %s AND s.stored = ANY(%s::timestamptz[])
+          AND s.statement_id = ANY(%s::uuid[])
           AND s.object_type = 'Activity' AND s.actor_ifi IS NOT NULL
         """,
-        [tenant_id, targets],
+        [tenant_id, times, targets],
     )
     return {target: GroupKey(*group) for target, *group in cursor.fetchall()}
 

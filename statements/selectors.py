@@ -316,6 +316,23 @@ def _row(row) -> StoredStatement:
     )
 
 
+def statement_stored_times(cursor, *, tenant_id: int, statement_ids: list[str]) -> list:
+    """The distinct ``stored`` times of registered ids, from the registry alone.
+
+    A read of those statements that then names the times as literals (``stored =
+    ANY(...)``) is planned for the months that hold them; joined with the registry instead,
+    it is planned for every month attached (docs/storage.md, "Planning over many months").
+    Ids are unique per tenant, so ``stored = ANY(times) AND statement_id = ANY(ids)`` finds
+    exactly the ids' rows. ``cursor`` is the caller's, so the read is in its transaction.
+    """
+    cursor.execute(
+        "SELECT DISTINCT stored FROM statement_ids "
+        "WHERE tenant_id = %s AND statement_id = ANY(%s::uuid[])",
+        [tenant_id, statement_ids],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
 def attachments_get(*, tenant_id: int, sha2s: list[str], using: str = "default"):
     """Attachment bodies by digest, for ``attachments=true`` responses."""
     if not sha2s:

@@ -468,6 +468,32 @@ def test_a_batch_spanning_months_is_joined_with_every_month_between(principal):
     assert len(announced) == 2
 
 
+def test_voiding_a_statement_of_an_older_month_reads_that_month_only(principal):
+    """Data §2.3.2: a voiding statement recomputes its target's group; the target is found
+    through the registry's stored time, so its read is planned for the target's month."""
+    this_month = month_start(dt.date.today())
+    for back in range(6):
+        partition_ensure_month(month=month_add(this_month, -back))
+    month = month_add(this_month, -3)
+    target = builders.statement(verb="http://adlnet.gov/expapi/verbs/completed")
+    put(principal, target, dt.datetime(month.year, month.month, 2, tzinfo=dt.UTC))
+    requeue_all(principal.tenant_id)
+    drain()
+    assert [row["status"] for row in table("attempts", principal.tenant_id)] == ["completed"]
+    store(principal, builders.voiding(target["id"]))
+    captured = []
+
+    def capture(execute, sql, params, many, context):
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        assert drain() == 1
+    (read,) = [(sql, params) for sql, params in captured if "s.stored = ANY" in sql]
+    assert planned_months(*read) == {month_table(month)}
+    assert table("attempts", principal.tenant_id) == []
+
+
 def test_events_follow_an_attempt_through_batches(principal):
     session = cmi5.Session()
     store(principal, session.launched(move_on="Passed"), session.initialized())
