@@ -100,7 +100,16 @@ def document_post(
                     "be application/json; use PUT to replace a document of another type"
                 )
             stored = _json_object(bytes(current.content), "the stored document")
-            content = orjson.dumps(stored | posted)
+            try:
+                content = orjson.dumps(stored | posted)
+            except orjson.JSONEncodeError:
+                # Either side may hold what the standard parser reads and orjson cannot
+                # write: more than 254 levels of nesting, or an escaped lone surrogate
+                # ("\ud800"), which is no Unicode character. Nothing is changed.
+                raise BadRequest(
+                    "the merged document cannot be written as JSON: it nests too deeply or "
+                    "holds an escaped lone surrogate (\\ud800-\\udfff)"
+                ) from None
             content_type = JSON_MEDIA_TYPE
         etag = _save(tenant_id, target, current, content, content_type)
     _after_write(credential_id)
@@ -265,6 +274,9 @@ def _json_object(content: bytes, what: str) -> dict:
         )  # fmt: skip
     except (ValueError, UnicodeDecodeError):
         raise BadRequest(f"{what} is not valid JSON") from None
+    except RecursionError:
+        # The standard parser recurses once per level of nesting.
+        raise BadRequest(f"{what} nests too deeply to be merged") from None
     if not isinstance(value, dict):
         raise BadRequest(f"{what} is not a JSON Object")
     return value

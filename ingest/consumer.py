@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import threading
 import time
@@ -39,7 +40,13 @@ from nats.js import api
 from nats.js.errors import BadRequestError, NotFoundError
 
 from ingest import metrics
-from ingest.contract import DETAIL_HEADER, REASON_HEADER, SUBJECT_HEADER, Incoming
+from ingest.contract import (
+    DETAIL_HEADER,
+    DROPPED_HEADER,
+    REASON_HEADER,
+    SUBJECT_HEADER,
+    Incoming,
+)
 from ingest.pull import BatchPuller
 from ingest.services import DatabaseUnavailable, ingest_batch
 from progress_site.gc_tuning import tune_gc_for_batches
@@ -226,12 +233,9 @@ class IngestConsumer:
                 await self._js.publish(
                     self.config.deadletter_subject,
                     message.data,
-                    headers=(message.headers or {})
-                    | {
-                        REASON_HEADER: str(reason),
-                        DETAIL_HEADER: detail[:1000],
-                        SUBJECT_HEADER: message.subject,
-                    },
+                    headers=deadletter_headers(
+                        message.headers, str(reason), detail, message.subject
+                    ),
                 )
                 metrics.DEADLETTERED.labels(str(reason)).inc()
             except Exception:
@@ -301,6 +305,31 @@ async def _finish(in_flight: set[asyncio.Task], *, until_idle: int) -> None:
             in_flight.discard(task)
             finished += 1
             task.result()
+
+
+# The header names nats-py publishes (RFC 7230 tokens); it receives others.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def deadletter_headers(original: dict | None, reason: str, detail: str, subject: str) -> dict:
+    """The headers of a message's dead letter: its own, and why it was refused.
+
+    nats-py receives header names it refuses to publish (``X(1)``, say): copied as they
+    are, such a name would make every publish of the dead letter fail, and the message,
+    never acked, would come back until its deliveries ran out. Those headers are left out
+    and their names listed in ``Progress-Dropped-Headers``. (Values are safe: the publish
+    turns line breaks into spaces.)
+    """
+    headers, dropped = {}, []
+    for name, value in (original or {}).items():
+        if _HEADER_NAME.fullmatch(name.strip()):
+            headers[name] = value
+        else:
+            dropped.append(name)
+    headers |= {REASON_HEADER: reason, DETAIL_HEADER: detail[:1000], SUBJECT_HEADER: subject}
+    if dropped:
+        headers[DROPPED_HEADER] = ", ".join(dropped)[:1000]
+    return headers
 
 
 def _incoming(message) -> Incoming:

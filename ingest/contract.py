@@ -30,6 +30,7 @@ VERSION_HEADER = "X-Experience-API-Version"
 REASON_HEADER = "Progress-Deadletter-Reason"
 DETAIL_HEADER = "Progress-Deadletter-Detail"
 SUBJECT_HEADER = "Progress-Original-Subject"
+DROPPED_HEADER = "Progress-Dropped-Headers"
 
 # Ids of statements a message did not name: uuid5 in this namespace over
 # "<stream>:<stream sequence>:<index>".

@@ -17,6 +17,7 @@ bad message therefore costs about 2·log2(n) extra transactions, never a blocked
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 import psycopg
@@ -29,7 +30,7 @@ from progress_site.ttlcache import TTLCache
 from statements.services import statements_store
 from tenants import scopes
 from tenants.auth import Principal
-from tenants.models import Tenant
+from tenants.models import KEY_RE, SLUG_RE, Tenant
 from tenants.selectors import credential_record_get
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,8 @@ def _connection_usable() -> bool:
 # --- who sent it -------------------------------------------------------------------------
 
 _tenants: TTLCache[tuple[bool, str] | None] = TTLCache(max_entries=10_000)
+_SLUG = re.compile(SLUG_RE)
+_KEY = re.compile(KEY_RE)
 
 
 def _tenant(slug: str) -> tuple[bool, str] | None:
@@ -185,13 +188,17 @@ def _principal_for(message: Incoming) -> Principal:
     """The credential that published the message, checked against the subject's tenant
     (ARCHITECTURE.md §3: residency; NATS permissions decide who may publish where)."""
     slug = tenant_slug(message.subject, settings.PROGRESS_INGEST_SUBJECT_PREFIX)
-    tenant = _tenant(slug)
+    # Subjects and header values are any text, but PostgreSQL refuses a query whose text
+    # holds U+0000, and that error would escape the batch undecided. A token that is no
+    # slug, or a key that is no key, names no row (both formats are database constraints),
+    # so the answer is known without asking.
+    tenant = _tenant(slug) if _SLUG.fullmatch(slug) else None
     if tenant is None:
         raise Refused(Reason.UNKNOWN_TENANT, f"no tenant {slug!r}")
     key = message.headers.get(CREDENTIAL_HEADER)
     if not key:
         raise Refused(Reason.MISSING_CREDENTIAL, f"the {CREDENTIAL_HEADER} header is required")
-    record = credential_record_get(key)
+    record = credential_record_get(key) if _KEY.fullmatch(key) else None
     if record is None:
         raise Refused(Reason.UNKNOWN_CREDENTIAL, f"no credential {key!r}")
     if record.tenant_slug != slug:

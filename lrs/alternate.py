@@ -17,6 +17,7 @@ from django.conf import settings
 from django.http import QueryDict
 
 from lrs.errors import BadRequest, PayloadTooLarge
+from lrs.params import content_length
 
 _METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
 # Form fields the LRS MUST treat as headers (§1.3), by their META names.
@@ -57,8 +58,7 @@ def rewrite(request) -> None:
             "the alternate request syntax needs an application/x-www-form-urlencoded body"
         )
     # The form is read before the view's own size check runs on the content it carries.
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if length.isdigit() and int(length) > settings.PROGRESS_MAX_REQUEST_BYTES:
+    if content_length(request) > settings.PROGRESS_MAX_REQUEST_BYTES:
         raise PayloadTooLarge("the request is larger than this LRS accepts")
     # The content is interpreted as a UTF-8 string (§1.3.s3.b5): bytes that are not UTF-8,
     # raw or percent-encoded, are refused rather than replaced, which would store a

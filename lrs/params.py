@@ -70,11 +70,11 @@ def timestamp_param(params, name: str) -> dt.datetime | None:
         raise BadRequest(f"{name} must not have a negative zero offset (-00:00)", path=name)
     try:
         # Compared and stored in UTC, where a time near year 1 or 9999 may fall outside
-        # the calendar (0001-01-01T00:30:00+01:00).
-        parsed.astimezone(dt.UTC)
+        # the calendar (0001-01-01T00:30:00+01:00). Returned in UTC too: PostgreSQL takes
+        # offsets up to 15:59 only, and Python up to 23:59.
+        return parsed.astimezone(dt.UTC)
     except OverflowError:
         raise BadRequest(f"{name} is out of range in UTC", path=name) from None
-    return parsed
 
 
 def agent_param(value: str, name: str = "agent", *, allow_group: bool) -> dict:
@@ -94,4 +94,47 @@ def agent_param(value: str, name: str = "agent", *, allow_group: bool) -> dict:
         raise BadRequest(exc.message, path=exc.path or name) from None
     if agent.get("objectType") == "Group" and not allow_group:
         raise BadRequest(f"{name} must be an Agent, not a Group", path=f"{name}.objectType")
+    reject_nul(agent, name)
     return agent
+
+
+def reject_nul(agent: dict, name: str) -> None:
+    """BadRequest when a validated Agent or Group holds U+0000 in any string.
+
+    PostgreSQL text and jsonb cannot hold the character, so an identifier with it can be
+    neither stored nor looked up (a Statement with one is refused too), and a document's
+    Agent could not be kept."""
+    pending: list[object] = [agent]
+    while pending:
+        value = pending.pop()
+        if type(value) is dict:
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif type(value) is list:
+            pending.extend(value)
+        elif type(value) is str and "\x00" in value:
+            raise BadRequest(f"{name} cannot contain the character U+0000", path=name)
+
+
+def content_length(request) -> int:
+    """The request's ``Content-Length`` (0 when absent); BadRequest when it is not a
+    decimal number, which Django would fail on when reading the body."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not (length.isascii() and length.isdigit()):
+        raise BadRequest("the Content-Length header must be a number of bytes")
+    digits = length.lstrip("0")
+    # Past 18 digits it exceeds every limit; int() refuses more than 4,300 digits.
+    return int(digits or "0") if len(digits) <= 18 else 10**18
+
+
+def limit_param(text: str, maximum: int, name: str = "limit") -> int:
+    """A page size: a Nonnegative Integer in ASCII digits (``str.isdigit`` also holds for
+    "²", which int() refuses, and "١٢", which it reads as 12), where 0 and anything past
+    ``maximum`` mean ``maximum`` (Communication §2.1.3). A number longer than the maximum's
+    digits is past it and is not converted: int() refuses more than 4,300 digits."""
+    if not (text.isascii() and text.isdigit()):
+        raise BadRequest(f"{name} must be a non-negative integer", path=name)
+    digits = text.lstrip("0")
+    if len(digits) > len(str(maximum)):
+        return maximum
+    return min(int(digits or "0"), maximum) or maximum

@@ -96,6 +96,9 @@ def watermark_read(using: str = "default") -> Watermark:
             FROM pg_stat_get_activity(NULL) s
             WHERE s.application_name = %s AND s.xact_start IS NOT NULL
               AND s.pid <> pg_backend_pid()
+              -- The view covers the whole server; writers of another database (another
+              -- deployment's, a scratch one) do not write these statements.
+              AND s.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
             """,
             [WRITER_APPLICATION_NAME],
         )

@@ -81,11 +81,17 @@ def facts_sql(
     marks: list[tuple[str, object]] = []
     definitions = []
     for activity_id, definition in sorted(batch_definitions(statements).items()):
+        try:
+            encoded = orjson.dumps(definition)
+        except orjson.JSONEncodeError:
+            # An extension value nested deeper than orjson writes (and than a comparison
+            # below recurses): such a definition is not kept; the statement itself is.
+            continue
+        if _NUL_ESCAPE in encoded:
+            continue  # jsonb cannot hold U+0000; the statement itself keeps it
         key = f"d{tenant_id} {activity_id}"
         if ttl and _written.get(key) == (True, definition):
             continue
-        if _NUL_ESCAPE in orjson.dumps(definition):
-            continue  # jsonb cannot hold U+0000; the statement itself keeps it
         definitions.append({"activity_id": activity_id, "definition": definition})
         marks.append((key, definition))
     agents = []

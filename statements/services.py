@@ -62,6 +62,7 @@ from statements.feed import QUEUE_TABLE, feed_notify
 from statements.xapi.equivalence import equivalent
 from statements.xapi.lookups import Lookups, extract_lookups
 from statements.xapi.multipart import AttachmentPart
+from statements.xapi.serialize import json_bytes
 from tenants.auth import Principal
 
 logger = logging.getLogger(__name__)
@@ -129,10 +130,11 @@ def statement_prepare(
     # Data §2.4.7: timestamp SHOULD* be set to stored when absent.
     if "timestamp" not in statement:
         statement["timestamp"] = stored_text
-    payload = orjson.dumps(statement).decode()
+    # json_bytes: extension values may nest deeper than orjson writes (Data §4.1.s3.b2).
+    payload = json_bytes(statement).decode()
     raw = None
     if received is not None and _normalised(received, statement):
-        raw = orjson.dumps(received).decode()
+        raw = json_bytes(received).decode()
     lookups = extract_lookups(statement)
     _check_indexable(lookups, has_nul="\\u0000" in payload)
     return PreparedStatement(
@@ -199,7 +201,7 @@ def _too_long(value: str) -> bool:
 def _normalised(received: dict, statement: dict) -> bool:
     """Whether validation rewrote the statement: it only touches context activities (single
     objects become arrays) and, under 2.0, timestamps (to UTC), here or in a SubStatement."""
-    if received.get("context") != statement.get("context"):
+    if _differ(received.get("context"), statement.get("context")):
         return True
     if "timestamp" in received and received["timestamp"] != statement["timestamp"]:
         return True
@@ -207,8 +209,18 @@ def _normalised(received: dict, statement: dict) -> bool:
     return (
         isinstance(obj, dict)
         and obj.get("objectType") == "SubStatement"
-        and (obj != statement["object"])
+        and _differ(obj, statement["object"])
     )
+
+
+def _differ(sent: object, validated: object) -> bool:
+    """``sent != validated`` for JSON values, however deep: Python's comparison recurses
+    and extension values may nest past its limit (Data §4.1.s3.b2). Validation keeps the
+    order of keys and every number as sent, so the two serialise alike when equal."""
+    try:
+        return sent != validated
+    except RecursionError:
+        return json_bytes(sent) != json_bytes(validated)
 
 
 def _parse_timestamp(value: str, fallback: dt.datetime) -> dt.datetime:
@@ -216,13 +228,14 @@ def _parse_timestamp(value: str, fallback: dt.datetime) -> dt.datetime:
     where Python cannot read it or it has no UTC time in years 1-9999 (1.0.x keeps
     ``0001-01-01T00:00:00+01:00`` as sent, which is in year 0 in UTC: PostgreSQL would
     store it BC and every read of the column would fail). Only the column's precision is
-    lost; the statement keeps its text."""
+    lost; the statement keeps its text. Returned in UTC: 1.0.x keeps an offset as sent,
+    up to 23:59, and PostgreSQL refuses one past 15:59."""
     try:
         moment = dt.datetime.fromisoformat(value)
-        moment.astimezone(dt.UTC)  # OverflowError past the ends of the calendar
+        # OverflowError past the ends of the calendar.
+        return moment.astimezone(dt.UTC)
     except (ValueError, OverflowError):
         return fallback
-    return moment
 
 
 class StoredIds(list):

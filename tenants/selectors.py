@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from progress_site.ttlcache import TTLCache
-from tenants.models import Credential
+from tenants.models import KEY_RE, Credential
+
+_KEY = re.compile(KEY_RE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +61,17 @@ def credential_record_load(key: str) -> CredentialRecord | None:
 
 
 def credential_record_get(key: str) -> CredentialRecord | None:
-    """The credential for ``key``, served from the process cache when fresh.
+    """The credential for ``key``, served from the process cache when fresh; None for a
+    key no credential can have.
 
     Changes made elsewhere (disabling, rotating) reach this process within
     ``PROGRESS_AUTH_CACHE_SECONDS``; services that change a credential drop it from the
     cache of the process they run in at once.
     """
+    if _KEY.match(key) is None:
+        # No credential has such a key (the table's constraint), and one with a NUL is
+        # text PostgreSQL refuses: answered without a query, as an unknown key.
+        return None
     ttl = settings.PROGRESS_AUTH_CACHE_SECONDS
     if ttl > 0:
         hit, record = _cache.get(key)

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from attempts import selectors
 from lrs.errors import BadRequest
-from lrs.params import agent_param, iri_param, timestamp_param, uuid_param
+from lrs.params import agent_param, iri_param, limit_param, timestamp_param, uuid_param
 from lrs.renderers import AlwaysJSON
 from statements.cursor import Cursor, CursorError, cursor_decode, cursor_encode
 from statements.xapi.ifi import ifi_key
@@ -37,6 +37,13 @@ COMPLETION_BASES = (
 )  # fmt: skip
 
 
+# Cursors are statements.cursor tokens, signed with the key of the Statements resource's
+# ``more`` tokens, and that resource takes any well-signed token for its own query: given
+# a cursor of this API as ``more`` it failed with a 500. The prefix adds a third
+# dot-separated part, which it refuses as malformed (a 400).
+_CURSOR_PREFIX = "progress."
+
+
 class ProgressView(APIView):
     content_negotiation_class = AlwaysJSON
     versioning_class = None
@@ -46,9 +53,15 @@ class ProgressView(APIView):
     parameters = frozenset(("learner", "activity", "registration", "status", "since"))
 
     def _check(self, request, allowed: frozenset[str]) -> None:
-        for name in request.query_params:
+        query = request.query_params
+        for name in query:
             if name not in allowed:
                 raise BadRequest(f"parameter {name!r} is not recognised here", path=name)
+            # Each parameter has one value; reading the last of several would answer a
+            # query the client did not ask (``status=failed&status=passed``), as the
+            # Statement and document resources refuse it too.
+            if len(query.getlist(name)) > 1:
+                raise BadRequest(f"parameter {name!r} is given more than once", path=name)
 
 
 def learner_param(value: str) -> str:
@@ -61,6 +74,10 @@ def learner_param(value: str) -> str:
         return key
     if value.split(":", 1)[0] not in ("mbox", "mbox_sha1sum", "openid", "account"):
         raise BadRequest("learner must be an Agent as JSON or an identifier", path="learner")
+    # PostgreSQL text cannot hold U+0000 (the driver refuses the query), so no stored
+    # learner has it: the JSON form is refused for it by agent_param, this one here.
+    if "\x00" in value:
+        raise BadRequest("learner cannot contain the character U+0000", path="learner")
     return value
 
 
@@ -76,7 +93,8 @@ class _ListView(ProgressView):
             if set(request.query_params) - {"cursor", "limit"}:
                 raise BadRequest("cursor carries the query; send it alone", path="cursor")
             try:
-                cursor = cursor_decode(token, tenant_id=tenant_id)
+                # Unprefixed tokens are those minted before the prefix, until they expire.
+                cursor = cursor_decode(token.removeprefix(_CURSOR_PREFIX), tenant_id=tenant_id)
             except CursorError as exc:
                 raise BadRequest(str(exc), path="cursor") from None
             if cursor.query.get("resource") != self.resource:
@@ -104,7 +122,7 @@ class _ListView(ProgressView):
                 stored=last[self.order[0]].isoformat(),
                 statement_id=str(last[self.order[1]]),
             )
-            token = cursor_encode(tenant_id=tenant_id, cursor=position)
+            token = _CURSOR_PREFIX + cursor_encode(tenant_id=tenant_id, cursor=position)
             next_url = f"{request.path}?cursor={token}&limit={limit}"
         return Response({self.resource: [_render(row) for row in rows], "next": next_url})
 
@@ -124,7 +142,9 @@ class _ListView(ProgressView):
             query["status"] = params["status"]
         since = timestamp_param(params, "since")
         if since is not None:
-            query["since"] = since.isoformat()
+            # In UTC, the same instant: PostgreSQL refuses offsets past 15:59 or with a
+            # fraction of a second, which RFC 3339 (to 23:59) and Python (any) allow.
+            query["since"] = since.astimezone(dt.UTC).isoformat()
         return query
 
 
@@ -132,10 +152,8 @@ def _limit(value: str | None) -> int:
     maximum = settings.PROGRESS_API_LIMIT_MAX
     if value is None:
         return min(100, maximum)
-    if not value.isdigit():
-        raise BadRequest("limit must be a non-negative integer", path="limit")
     # As for statements (Communication §2.1.3): 0 means the server's maximum.
-    return min(int(value), maximum) or maximum
+    return limit_param(value, maximum)
 
 
 def _render(row: dict) -> dict:

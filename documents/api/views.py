@@ -21,7 +21,7 @@ from documents.keys import (
 )
 from documents.preconditions import preconditions_from_headers
 from lrs.errors import BadRequest, NotFound, PayloadTooLarge
-from lrs.params import agent_param, iri_param, timestamp_param, uuid_param
+from lrs.params import agent_param, content_length, iri_param, timestamp_param, uuid_param
 from lrs.views import XAPIView
 from statements.consistency import read_alias
 from statements.xapi.ifi import ifi_key
@@ -67,17 +67,25 @@ class DocumentView(XAPIView):
             return None
         if not value:
             raise BadRequest(f"{self.id_param} must not be empty", path=self.id_param)
+        if "\x00" in value:
+            # Ids are kept as PostgreSQL text, which cannot hold U+0000.
+            raise BadRequest(
+                f"{self.id_param} cannot contain the character U+0000", path=self.id_param
+            )
         return value
 
     def _content(self, request) -> tuple[bytes, str]:
         limit = settings.PROGRESS_MAX_DOCUMENT_BYTES
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > limit:
+        if content_length(request) > limit:
             raise PayloadTooLarge(f"a document may hold at most {limit} bytes")
         content = request.body
         if len(content) > limit:
             raise PayloadTooLarge(f"a document may hold at most {limit} bytes")
         content_type = request.META.get("CONTENT_TYPE") or "application/octet-stream"
+        if "\x00" in content_type:
+            # Kept as PostgreSQL text, which cannot hold U+0000; the alternate request
+            # syntax (§1.3) lets a form carry any Content-Type.
+            raise BadRequest("the Content-Type header cannot contain the character U+0000")
         return content, content_type
 
     def _target(self, query, *, document_id: str) -> services.DocumentTarget:

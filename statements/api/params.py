@@ -10,7 +10,14 @@ import orjson
 from django.conf import settings
 
 from lrs.errors import BadRequest
-from lrs.params import boolean_param, iri_param, timestamp_param, uuid_param
+from lrs.params import (
+    boolean_param,
+    iri_param,
+    limit_param,
+    reject_nul,
+    timestamp_param,
+    uuid_param,
+)
 from statements.consistency import format_timestamp
 from statements.xapi.errors import StatementError
 from statements.xapi.ifi import ifi_key
@@ -57,6 +64,7 @@ def query_spec(params, v2: bool) -> dict:
             raise BadRequest(
                 "agent must be identified (an anonymous Group cannot be)", path="agent"
             )
+        reject_nul(agent, "agent")
     for name in ("verb", "activity"):
         if name in params:
             spec[name] = iri_param(params[name], name)
@@ -68,13 +76,7 @@ def query_spec(params, v2: bool) -> dict:
         value = timestamp_param(params, name)
         if value is not None:
             spec[name] = format_timestamp(value)
-    limit_text = params.get("limit", "0")
-    # isdigit alone also takes other scripts' digits ("٣"); a Nonnegative Integer is ASCII.
-    if not (limit_text.isascii() and limit_text.isdigit()):
-        raise BadRequest("limit must be a non-negative integer", path="limit")
-    limit = int(limit_text)
-    maximum = settings.PROGRESS_STATEMENT_LIMIT_MAX
-    spec["limit"] = maximum if limit == 0 else min(limit, maximum)
+    spec["limit"] = limit_param(params.get("limit", "0"), settings.PROGRESS_STATEMENT_LIMIT_MAX)
     return spec
 
 

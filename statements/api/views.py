@@ -19,6 +19,7 @@ from django.utils.http import http_date
 from rest_framework.response import Response
 
 from lrs.errors import BadRequest, NotFound, PayloadTooLarge
+from lrs.params import content_length
 from lrs.views import XAPIView
 from statements import cache as query_cache
 from statements import selectors, services
@@ -36,6 +37,7 @@ from statements.xapi import formats, multipart, signature
 from statements.xapi.definitions import statement_activity_ids
 from statements.xapi.errors import StatementError
 from statements.xapi.ifi import ifi_key
+from statements.xapi.serialize import json_bytes
 from statements.xapi.validate import validate_statement, validate_statements
 from tenants import scopes
 
@@ -87,8 +89,7 @@ class StatementsView(XAPIView):
                 raise BadRequest(f"parameter {name!r} is given more than once", path=name)
 
     def _body(self, request) -> bytes:
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > settings.PROGRESS_MAX_REQUEST_BYTES:
+        if content_length(request) > settings.PROGRESS_MAX_REQUEST_BYTES:
             raise PayloadTooLarge("the request is larger than this LRS accepts")
         return request.body
 
@@ -369,7 +370,8 @@ class StatementsView(XAPIView):
             statement = formats.format_canonical(statement, languages, definitions)
         if for_version:
             statement = formats.for_reader(statement, v2=v2)
-        return orjson.dumps(statement)
+        # Extension values may nest deeper than orjson writes (Data §4.1.s3.b2).
+        return json_bytes(statement)
 
     def _respond(self, request, body: bytes, attachments: bool, found, headers, alias: str):
         if not attachments:

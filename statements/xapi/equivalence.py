@@ -66,9 +66,8 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
 from statements.xapi.ifi import mbox_key
+from statements.xapi.serialize import json_bytes
 
 __all__ = ["equivalence_form", "equivalent", "fingerprint"]
 
@@ -85,21 +84,34 @@ def _number(value: float) -> float | int:
 
 
 def _json(value: Any) -> Any:
-    """Any JSON value, with integral floats as integers (``1.0`` and ``1`` are one number)."""
+    """Any JSON value, with integral floats as integers (``1.0`` and ``1`` are one number).
+
+    Iterative: extension values may nest deeper than Python recursion goes (Data
+    §4.1.s3.b2), and a new container replaces every one of the input, which is not changed.
+    """
     kind = type(value)
-    if kind is str:
-        return value
-    if kind is dict:
-        return {k: _json(v) for k, v in value.items()}
-    if kind is list:
-        return [_json(v) for v in value]
     if kind is float:
         return _number(value)
-    return value
+    if kind is not dict and kind is not list:
+        return value
+    root = dict(value) if kind is dict else list(value)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for key, child in node.items() if type(node) is dict else enumerate(node):
+            child_kind = type(child)
+            if child_kind is float:
+                node[key] = _number(child)
+            elif child_kind is dict or child_kind is list:
+                copied = dict(child) if child_kind is dict else list(child)
+                node[key] = copied
+                stack.append(copied)
+    return root
 
 
 def _dump(value: object) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    # Not orjson.dumps itself: extension values may nest deeper than it writes.
+    return json_bytes(value, sort_keys=True)
 
 
 def _language_map(value: Any) -> Any:

@@ -12,30 +12,18 @@ import random
 
 import pytest
 
-from attempts.projection import GroupKey, Score, fact_from_statement, project_group
-from attempts.vocabulary import DEFAULT_OUTCOMES
+from attempts.projection import GroupKey, Score, project_group
 from tests.attempts import cmi5
+from tests.attempts.test_projection import facts_of
 
 TENANT = 7
 LOW_ID = "00000000-0000-4000-8000-000000000001"
 HIGH_ID = "ffffffff-ffff-4fff-bfff-fffffffffff1"
 
 
-def _facts(statements):
-    return [
-        fact_from_statement(
-            s,
-            statement_id=s["id"],
-            timestamp=dt.datetime.fromisoformat(s["timestamp"]),
-            outcomes=DEFAULT_OUTCOMES,
-        )
-        for s in statements
-    ]
-
-
 def _project(statements, registration):
     key = GroupKey(cmi5.learner_ifi(), cmi5.AU, registration)
-    return project_group(TENANT, key, _facts(statements))
+    return project_group(TENANT, key, facts_of(statements))
 
 
 def _at(statement) -> dt.datetime:

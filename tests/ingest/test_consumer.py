@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import socket
 import threading
 import time
 import uuid
@@ -24,7 +25,13 @@ from django.db import connection
 
 from ingest import consumer as consumer_module
 from ingest.consumer import ConsumerSettings, IngestConsumer
-from ingest.contract import CREDENTIAL_HEADER, DETAIL_HEADER, REASON_HEADER, SUBJECT_HEADER
+from ingest.contract import (
+    CREDENTIAL_HEADER,
+    DETAIL_HEADER,
+    DROPPED_HEADER,
+    REASON_HEADER,
+    SUBJECT_HEADER,
+)
 from ingest.services import DatabaseUnavailable, ingest_caches_clear
 from tests.factories import CredentialFactory
 from tests.statements import builders
@@ -186,6 +193,50 @@ def test_invalid_messages_are_dead_lettered_with_body_headers_and_reason(config,
     assert letters[1][1][CREDENTIAL_HEADER] == "nobody"
     assert letters[1][1][SUBJECT_HEADER] == f"{config.subject_prefix}.{producer.tenant.slug}"
     assert "nobody" in letters[1][1][DETAIL_HEADER]
+
+
+def publish_raw(subject: str, header_lines: list[str], body: bytes) -> None:
+    """A publish written in the NATS protocol itself, as a producer whose client is not
+    nats-py may send it: header names nats-py would refuse to write go through."""
+    url = settings.NATS_SERVERS[0].split("://", 1)[1]
+    host, port = url.rsplit(":", 1)
+    headers = ("NATS/1.0\r\n" + "".join(f"{line}\r\n" for line in header_lines) + "\r\n").encode()
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.recv(4096)  # INFO
+        sock.sendall(b'CONNECT {"verbose":false,"headers":true}\r\n')
+        sock.sendall(
+            f"HPUB {subject} {len(headers)} {len(headers) + len(body)}\r\n".encode()
+            + headers
+            + body
+            + b"\r\nPING\r\n"
+        )
+        reply = b""
+        while b"PONG" not in reply:
+            reply += sock.recv(4096)
+
+
+def test_a_header_name_nats_py_cannot_publish_still_lets_the_message_be_dead_lettered(
+    config, producer
+):
+    """Bad input never blocks the stream (docs/ingest.md): a message whose header name
+    nats-py receives but refuses to publish (``X(1)``) is dead-lettered with its other
+    headers and the dropped name listed, then acked, instead of failing every publish of
+    its dead letter and coming back until its deliveries run out."""
+    running = Running(config)
+    # The consumer has made the stream; JetStream keeps what is published on its subjects.
+    publish_raw(
+        f"{config.subject_prefix}.{producer.tenant.slug}",
+        [f"{CREDENTIAL_HEADER}: {producer.key}", "X(1): odd", "Trace-Id: t-2"],
+        b"{broken",
+    )
+    wait_for(lambda: consumer_state(config)[1:] == (0, 0), what="the message acked")
+    running.stop()
+    ((body, headers),) = dead_letters(config)
+    assert body == b"{broken"
+    assert headers[REASON_HEADER] == "bad_json"
+    assert headers["Trace-Id"] == "t-2"
+    assert headers[DROPPED_HEADER] == "X(1)"
+    assert "X(1)" not in headers
 
 
 def test_a_crash_between_commit_and_ack_stores_nothing_twice(config, producer, monkeypatch):

@@ -4,12 +4,13 @@ import datetime as dt
 import threading
 
 import orjson
+import psycopg
 import pytest
 from django.db import connection, connections
 
 from lrs.errors import BadRequest, Conflict
 from statements import selectors, services
-from statements.consistency import watermark_read, writer_begin
+from statements.consistency import WRITER_APPLICATION_NAME, watermark_read, writer_begin
 from statements.xapi.validate import validate_statement
 from tenants.auth import Principal
 from tests.factories import CredentialFactory
@@ -344,6 +345,23 @@ def test_consistent_through_never_passes_an_open_writer():
         tenant_id=principal.tenant_id, statement_id=statement_id, voided=False
     )
     assert found.stored <= watermark_read().consistent_through
+
+
+def test_a_writer_of_another_database_does_not_hold_consistent_through_back():
+    """Communication §2.1.3: the header covers this LRS's statements; a transaction marked
+    as a writer in another database of the same server writes none of them."""
+    params = connection.get_connection_params()
+    other = psycopg.connect(
+        **{k: v for k, v in params.items() if k in ("host", "port", "user", "password")},
+        dbname="postgres",
+        application_name=WRITER_APPLICATION_NAME,
+    )
+    try:
+        other.execute("SELECT 1")  # the transaction is open from here on
+        started = other.execute("SELECT now()").fetchone()[0]
+        assert watermark_read().consistent_through > started
+    finally:
+        other.close()
 
 
 def test_stored_rows_land_in_the_current_months_partition(principal):
