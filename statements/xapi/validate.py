@@ -59,8 +59,9 @@ Readings of the specification this module rests on (where the text leaves a choi
   address ``local@domain`` and nothing else (no ``?`` headers, no second address).
 - Language map keys are checked against the RFC 5646 ``Language-Tag`` grammar (well-formed,
   including private-use and grandfathered tags), case-insensitively, and the rules of
-  validity that need no registry: no variant and no extension singleton twice (RFC 5646
-  §2.2.5, §2.2.6, §2.2.9).
+  validity that need no registry: no variant and no extension singleton twice, and no
+  second or third extended language subtag, positions that are permanently reserved
+  (RFC 5646 §2.2.2, §2.2.5, §2.2.6, §2.2.9).
 - ``context.contextAgents`` (2.0): an array of ``{"objectType": "contextAgent", "agent":
   <Agent>, "relevantTypes": [<IRI>, ...]}``; ``contextGroups`` likewise with
   ``"contextGroup"`` and ``"group": <Group>`` (anonymous or identified). ``objectType`` and
@@ -172,7 +173,9 @@ _SHA2_HEX = re.compile(r"[0-9A-Fa-f]{56}(?:[0-9A-Fa-f]{8}(?:[0-9A-Fa-f]{32}){0,2
 # RFC 5646 §2.1 Language-Tag.
 _LANGTAG = re.compile(
     r"(?:"
-    r"(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"  # language (+ extlang)
+    # language, and one extlang at most: the ABNF admits three, but the second and third
+    # positions are permanently reserved, so a tag using them is never valid (§2.2.2).
+    r"(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3})?|[A-Za-z]{4,8})"
     r"(?:-[A-Za-z]{4})?"  # script
     r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"  # region
     r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"  # variants
@@ -180,7 +183,8 @@ _LANGTAG = re.compile(
     r"(?:-[xX](?:-[A-Za-z0-9]{1,8})+)?"  # private use
     r"|[xX](?:-[A-Za-z0-9]{1,8})+"  # private use tag
     r"|(?i:en-GB-oed|i-ami|i-bnn|i-default|i-enochian|i-hak|i-klingon|i-lux|i-mingo"
-    r"|i-navajo|i-pwn|i-tao|i-tay|i-tsu|sgn-BE-FR|sgn-BE-NL|sgn-CH-DE)"  # irregular
+    r"|i-navajo|i-pwn|i-tao|i-tay|i-tsu|sgn-BE-FR|sgn-BE-NL|sgn-CH-DE"  # irregular
+    r"|zh-min-nan)"  # the one regular grandfathered tag with two extlangs
     r")",
     re.ASCII,
 ).fullmatch
