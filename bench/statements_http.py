@@ -303,7 +303,7 @@ def fill(principal, generator, target_rows: int, samples: dict) -> float:
     which measures the disk rather than the service."""
     from django.db import connection, transaction
 
-    from statements.services import statement_prepare, statements_copy
+    from statements.services import statement_prepare, statement_refs_record, statements_copy
     from statements.xapi.validate import validate_statement
 
     with connection.cursor() as cursor:
@@ -341,6 +341,7 @@ def fill(principal, generator, target_rows: int, samples: dict) -> float:
                 samples["stored"].append(stored)
         with transaction.atomic(), connection.cursor() as cursor:
             statements_copy(cursor.cursor, tenant_id=principal.tenant_id, rows=prepared)
+            statement_refs_record(cursor, tenant_id=principal.tenant_id, rows=prepared)
             with cursor.cursor.copy(
                 "COPY statement_ids (tenant_id, statement_id, stored) FROM STDIN"
             ) as copy:

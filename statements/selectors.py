@@ -9,8 +9,8 @@ The StatementRef rule (§2.1.3 "Filter Conditions for StatementRefs"): for every
 than since/until/limit, a statement whose object is a StatementRef also matches when the
 statement it targets matches, recursively along chains of references. Statements with a
 StatementRef object are a small minority (voiding, comments on statements), so the rule is a
-second branch over just those (``statements_ref_idx``), each checked by following its chain,
-and the two branches are merged in order.
+second branch over just those (``statement_refs``, outside the partitions), each checked by
+following its chain, and the two branches are merged in order.
 """
 
 from __future__ import annotations
@@ -233,8 +233,9 @@ _LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 def _referencing_branch(tenant_id, query: StatementQuery, after, low, below, tail, wanted):
     """The statements whose StatementRef chain reaches a match (the StatementRef rule), from
-    ``statements_referencing_matches``, whose one generic plan follows the chains
-    (migration 0009); the cursor's position is applied here."""
+    ``statements_referencing_matches``, which follows the chains in ``statement_refs`` and
+    reads the statements they reach by key (migration 0011); the cursor's position is
+    applied here."""
     position, position_params = "", []
     if after is not None:
         position = f" WHERE (stored, statement_id) {'>' if query.ascending else '<'} (%s, %s)"

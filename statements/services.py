@@ -299,6 +299,7 @@ def _store_in_transaction(principal, statements, v2, received, attachments) -> S
             if fresh:
                 voided = _apply_voiding(cursor, tenant_id, fresh, voided_earlier)
                 statements_copy(cursor.cursor, tenant_id=tenant_id, rows=fresh, voided=voided)
+                statement_refs_record(cursor, tenant_id=tenant_id, rows=fresh)
                 if attachments:
                     _store_attachments(cursor, tenant_id, fresh, attachments)
         if fresh:
@@ -572,7 +573,8 @@ def statements_copy(
     table: str = "statements",
 ) -> None:
     """Binary COPY of prepared statements into ``table`` (a psycopg cursor, inside the
-    caller's transaction). Writes rows only: the registry and voiding are the caller's."""
+    caller's transaction). Writes rows only: the registry, voiding and ``statement_refs``
+    (``statement_refs_record``) are the caller's."""
     with raw_cursor.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(_COPY_TYPES)
         for p in rows:
@@ -600,6 +602,26 @@ def statements_copy(
                     p.raw,
                 )
             )
+
+
+def statement_refs_record(cursor, *, tenant_id: int, rows: list[PreparedStatement]) -> None:
+    """Record the rows whose object is a StatementRef in ``statement_refs`` (migration
+    0011), in the caller's transaction: the StatementRef filter rule walks reference chains
+    there instead of over every partition. Every path that inserts statements rows calls
+    this or writes the same rows (``statements_insert_small``)."""
+    referring = [p for p in rows if p.lookups.statement_ref]
+    if referring:
+        cursor.execute(
+            "INSERT INTO statement_refs (tenant_id, statement_id, stored, target_id) "
+            "SELECT %s, u.id, u.stored, u.target "
+            "FROM unnest(%s::uuid[], %s::timestamptz[], %s::uuid[]) AS u(id, stored, target)",
+            [
+                tenant_id,
+                _uuid_array([p.statement_id for p in referring]),
+                [p.stored for p in referring],
+                _uuid_array([p.lookups.statement_ref for p in referring]),
+            ],
+        )
 
 
 _TEXT_OID = 25

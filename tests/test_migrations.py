@@ -4,6 +4,7 @@ Runs ``manage.py`` in subprocesses against a scratch database, so the test datab
 its connections are left alone.
 """
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -85,6 +86,67 @@ def test_migrations_apply_forward_back_to_zero_and_forward_again():
         manage(url, "migrate", "--noinput")
         assert tables(name) == forward
         manage(url, "makemigrations", "--check", "--dry-run")
+    finally:
+        with admin_connection() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+REFERRING_SQL = """
+SELECT statement_id::text FROM statements_referencing_matches(
+    1, 'mbox:mailto:target@example.org', false, NULL, NULL, false, NULL,
+    '-infinity', 'infinity', '-infinity', 'infinity', NULL, 16)
+"""
+
+
+def _store_raw(conn, statement_id: str, actor: str, ref: str | None) -> None:
+    stored = dt.datetime.now(dt.UTC)
+    conn.execute(
+        "INSERT INTO statement_ids (tenant_id, statement_id, stored) VALUES (1, %s, %s)",
+        [statement_id, stored],
+    )
+    conn.execute(
+        """
+        INSERT INTO statements (tenant_id, stored, statement_id, "timestamp", version,
+                                actor_ifi, verb_id, object_type, statement_ref, payload)
+        VALUES (1, %s, %s, %s, '2.0.0', %s, 'http://adlnet.gov/expapi/verbs/experienced',
+                %s, %s, '{}')
+        """,
+        [stored, statement_id, stored, actor, "StatementRef" if ref else "Activity", ref],
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_statement_refs_are_filled_from_stored_statements_and_the_rule_holds_both_ways():
+    """Migration 0011 fills ``statement_refs`` from the statements stored before it, so the
+    StatementRef filter rule (Communication §2.1.3) finds what it found before; backwards,
+    the previous function answers alike without the table."""
+    name = f"progress_migcheck_{uuid.uuid4().hex[:8]}"
+    url = scratch_url(name)
+    s = connection.settings_dict
+    target, referring = str(uuid.uuid4()), str(uuid.uuid4())
+    with admin_connection() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        manage(url, "migrate", "--noinput")
+        manage(url, "migrate", "statements", "0010", "--noinput")
+        connect = {
+            "dbname": name, "user": s["USER"], "password": s["PASSWORD"],
+            "host": s["HOST"], "port": s["PORT"], "autocommit": True,
+        }  # fmt: skip
+        with psycopg.connect(**connect) as conn:
+            _store_raw(conn, target, "mbox:mailto:target@example.org", None)
+            _store_raw(conn, referring, "mbox:mailto:other@example.org", target)
+            before = {row[0] for row in conn.execute(REFERRING_SQL)}
+        manage(url, "migrate", "statements", "--noinput")
+        with psycopg.connect(**connect) as conn:
+            rows = conn.execute("SELECT statement_id::text, target_id::text FROM statement_refs")
+            assert rows.fetchall() == [(referring, target)]
+            after = {row[0] for row in conn.execute(REFERRING_SQL)}
+        manage(url, "migrate", "statements", "0010", "--noinput")
+        with psycopg.connect(**connect) as conn:
+            back = {row[0] for row in conn.execute(REFERRING_SQL)}
+        assert before == after == back == {referring}
     finally:
         with admin_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -16,8 +16,9 @@ from lrs.errors import BadRequest, Conflict
 from partitions.services import month_add, month_start, month_table, partition_ensure_month
 from statements import selectors, services
 from statements.selectors import StatementQuery
-from statements.services import statement_prepare, statements_copy
+from statements.services import statement_prepare, statement_refs_record, statements_copy
 from statements.xapi.validate import validate_statement
+from tests.factories import CredentialFactory
 from tests.statements import builders
 from tests.statements.test_store import principal_for
 
@@ -61,6 +62,7 @@ def put(principal, document: dict, stored: dt.datetime) -> str:
             [principal.tenant_id, prepared.statement_id, stored],
         )
         statements_copy(cursor.cursor, tenant_id=principal.tenant_id, rows=[prepared])
+        statement_refs_record(cursor, tenant_id=principal.tenant_id, rows=[prepared])
     return prepared.statement_id
 
 
@@ -168,6 +170,26 @@ def test_a_statement_ref_chain_into_an_older_month_matches_the_target_filter(pri
     put(principal, builders.statement(actor=builders.agent("someone-else")), stored_in(1))
     found = read_all(principal, StatementQuery(agent="mbox:mailto:far-back@example.org"), 1)
     assert found == [chained, referring, target]
+
+
+def test_a_statement_ref_names_a_statement_of_its_own_tenant_only(principal):
+    """§2.1.3 "Filter Conditions for StatementRefs" within one LRS's statements: the same
+    id stored by another tenant is not the target (ids are the tenant's), and a filter
+    that only the other tenant's statement matches finds no referring statement."""
+    other = principal_for(CredentialFactory())
+    learner = builders.agent("elsewhere")
+    shared_id = str(uuid.uuid4())
+    theirs = dict(builders.statement(actor=learner), id=shared_id)
+    put(other, theirs, stored_in(2))
+    ours = dict(builders.statement(actor=builders.agent("here")), id=shared_id)
+    put(principal, ours, stored_in(3))
+    ref = builders.statement(obj={"objectType": "StatementRef", "id": shared_id})
+    referring = put(principal, ref, stored_in(1))
+    elsewhere = StatementQuery(agent="mbox:mailto:elsewhere@example.org")
+    assert read_all(principal, elsewhere, 10) == []
+    assert read_all(other, elsewhere, 10) == [shared_id]
+    here = StatementQuery(agent="mbox:mailto:here@example.org")
+    assert read_all(principal, here, 10) == [referring, shared_id]
 
 
 def test_a_read_by_id_finds_statements_of_every_month(principal, spread):
@@ -300,10 +322,11 @@ def test_reads_by_id_are_planned_for_their_partition_only(db):
     assert "plan_cache_mode=force_custom_plan" in function_settings("statement_by_id")
 
 
-def test_the_statement_ref_branch_keeps_one_generic_plan_without_jit(db):
-    """Migration 0009: planned once per connection, never compiled."""
+def test_the_statement_ref_branch_is_planned_for_the_months_it_reads_without_jit(db):
+    """Migration 0011: custom plans (no generic plan over every month is built), never
+    compiled."""
     settings = function_settings("statements_referencing_matches")
-    assert {"plan_cache_mode=force_generic_plan", "jit=off"} <= settings
+    assert {"plan_cache_mode=force_custom_plan", "jit=off"} <= settings
 
 
 def test_the_database_runs_without_jit(db):

@@ -124,6 +124,67 @@ def test_lookup_columns_hold_what_the_statement_names_on_every_path(principal):
     assert rows[without["id"]][0] == []
 
 
+def statement_refs_rows(tenant_id: int) -> set[tuple[str, str, dt.datetime]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement_id::text, target_id::text, stored FROM statement_refs "
+            "WHERE tenant_id = %s",
+            [tenant_id],
+        )
+        return set(cursor.fetchall())
+
+
+def stored_column(tenant_id: int, statement_id: str) -> dt.datetime:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stored FROM statements WHERE tenant_id = %s AND statement_id = %s",
+            [tenant_id, statement_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_every_statement_ref_object_is_recorded_for_the_filter_rule_on_every_path(principal):
+    """Communication §2.1.3 "Filter Conditions for StatementRefs" is answered from
+    ``statement_refs`` (migration 0011): each stored statement whose object is a
+    StatementRef, voiding or not, has its row there with its ``stored`` time, whichever
+    path wrote it; a StatementRef in ``context.statement`` or in a SubStatement is not a
+    reference the rule follows, and a re-sent statement records nothing twice."""
+    (target,) = store(principal, builders.statement())
+    comment = builders.statement(obj={"objectType": "StatementRef", "id": target.upper()})
+    in_context = builders.statement(
+        context={"statement": {"objectType": "StatementRef", "id": target}}
+    )
+    sub = builders.statement(
+        obj={
+            "objectType": "SubStatement",
+            "actor": builders.agent(),
+            "verb": {"id": builders.EXPERIENCED},
+            "object": {"objectType": "StatementRef", "id": target},
+        }
+    )
+    store(principal, comment, in_context, sub)
+    store(principal, comment)
+    voiding = builders.voiding(target)
+    store(principal, voiding)
+    tenant = principal.tenant_id
+    assert statement_refs_rows(tenant) == {
+        (comment["id"], target, stored_column(tenant, comment["id"])),
+        (voiding["id"], target, stored_column(tenant, voiding["id"])),
+    }
+
+
+def test_a_refused_batch_records_no_statement_ref(principal):
+    """Communication §2.1.2: a batch is stored whole or not at all, its references too."""
+    (target,) = store(principal, builders.statement())
+    stored_target = builders.statement()
+    store(principal, stored_target)
+    comment = builders.statement(obj={"objectType": "StatementRef", "id": target})
+    changed = dict(stored_target, verb={"id": "https://example.org/verbs/other"})
+    with pytest.raises(Conflict):
+        store(principal, comment, changed)
+    assert statement_refs_rows(principal.tenant_id) == set()
+
+
 def test_lrs_sets_id_stored_authority_version_and_timestamp(principal):
     """Data §2.4.1 (id), §2.4.7 (timestamp = stored when absent), §2.4.8 (stored),
     §2.4.9 (authority from the credentials), §2.4.10 (version)."""
