@@ -20,6 +20,8 @@ not happen:
   making a PUT request to either the Agent Profile Resource or Activity Profile Resource
   MUST include the If-Match header or the If-None-Match header" (§3.1.s3.b1), in both
   versions; the State resource permits PUT without them (§3.1.s3), so it creates.
+  An empty ``If-None-Match`` lists no ETag and can never fail: for these two rules it
+  counts as no header (``Preconditions.binding``).
 
 Headers are checked before anything is written, and a failed check changes nothing
 (§3.1.s4.b10, b12, b15): the caller raises out of the transaction it holds the lock in.
@@ -42,6 +44,14 @@ class Preconditions:
     @property
     def given(self) -> bool:
         return self.if_match is not None or self.if_none_match is not None
+
+    @property
+    def binding(self) -> bool:
+        """Whether the request says which document it expects to find. An If-None-Match
+        that lists no ETag (an empty header) holds for every document, so a PUT carrying
+        only that is a PUT without precondition (§3.1.s4.b13); an empty If-Match matches
+        no document and is a 412, so it binds."""
+        return self.if_match is not None or bool(self.if_none_match)
 
 
 def parse_etags(value: str | None, *, weak_matches: bool = True) -> frozenset[str] | None:
@@ -111,7 +121,7 @@ def check(
             raise PreconditionFailed("If-None-Match: * was given but the document exists")
         if current_etag in preconditions.if_none_match:
             raise PreconditionFailed("If-None-Match lists the document's current ETag")
-    if method == "PUT" and not preconditions.given:
+    if method == "PUT" and not preconditions.binding:
         if current_etag is not None and put_needs_precondition:
             raise Conflict(CONFLICT_MESSAGE)
         if current_etag is None and put_requires_header:

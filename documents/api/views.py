@@ -82,10 +82,14 @@ class DocumentView(XAPIView):
         if len(content) > limit:
             raise PayloadTooLarge(f"a document may hold at most {limit} bytes")
         content_type = request.META.get("CONTENT_TYPE") or "application/octet-stream"
-        if "\x00" in content_type:
-            # Kept as PostgreSQL text, which cannot hold U+0000; the alternate request
-            # syntax (§1.3) lets a form carry any Content-Type.
-            raise BadRequest("the Content-Type header cannot contain the character U+0000")
+        if not _servable_content_type(content_type):
+            # The alternate request syntax (§1.3) lets a form field carry any Content-Type,
+            # but the document goes back out with it: a CR or LF cannot be in a header (a
+            # GET of the document would fail), U+0000 not in PostgreSQL text either.
+            raise BadRequest(
+                "the Content-Type header cannot contain control characters (such as CR, LF "
+                "or U+0000) or characters past U+00FF"
+            )
         return content, content_type
 
     def _target(self, query, *, document_id: str) -> services.DocumentTarget:
@@ -108,7 +112,11 @@ class DocumentView(XAPIView):
             )
             if found is None:
                 raise NotFound(f"no document {document_id!r} here")
-            response = HttpResponse(found.content, content_type=found.content_type)
+            content_type = found.content_type
+            if not _servable_content_type(content_type):
+                # Stored before writes were checked for it; served rather than a 500.
+                content_type = "application/octet-stream"
+            response = HttpResponse(found.content, content_type=content_type)
             response["ETag"] = f'"{found.etag}"'
             response["Last-Modified"] = http_date(found.updated.timestamp())
             return response
@@ -175,6 +183,13 @@ class DocumentView(XAPIView):
                 preconditions=preconditions_from_headers(request.headers),
             )
         return HttpResponse(status=204)
+
+
+def _servable_content_type(value: str) -> bool:
+    """Whether ``value`` can be sent back as the ``Content-Type`` header exactly as it came:
+    a field value is octets with no control character but HTAB (RFC 9110 §5.5), so nothing
+    past U+00FF (Django would MIME-encode it) and no CR or LF (which would end the header)."""
+    return all(char == "\t" or (" " <= char <= "\xff" and char != "\x7f") for char in value)
 
 
 def _required(query, name: str) -> str:

@@ -119,6 +119,24 @@ def test_put_without_headers_and_no_document_is_a_400_where_the_client_must_send
     assert "If-None-Match" in raised.value.message
 
 
+def test_an_if_none_match_listing_no_etag_is_no_precondition_for_a_put():
+    """§3.1.s4.b13-b15: a PUT over an existing document without a precondition is a 409,
+    and §3.1.s3.b1's 400 where none exists; an empty If-None-Match holds for every document,
+    so it counts as no header there. An empty If-Match, which no document matches, is a
+    412 instead."""
+    empty = preconditions_from_headers(HttpHeaders({"HTTP_IF_NONE_MATCH": ""}))
+    assert empty.if_none_match == frozenset()
+    assert not empty.binding
+    with pytest.raises(Conflict):
+        check(empty, E1, method="PUT", put_needs_precondition=True)
+    with pytest.raises(BadRequest):
+        check(empty, None, method="PUT", put_needs_precondition=True, put_requires_header=True)
+    for method in ("POST", "DELETE"):
+        check(empty, E1, method=method, put_needs_precondition=True, put_requires_header=True)
+    with pytest.raises(PreconditionFailed):
+        check(Preconditions(if_match=frozenset()), E1, method="PUT", put_needs_precondition=True)
+
+
 @pytest.mark.parametrize("method", ["POST", "DELETE"])
 def test_post_and_delete_without_headers_need_none_where_put_does(method):
     """§3.1.s3.b2-b3: for POST and DELETE the headers are SHOULD*, not MUST."""
