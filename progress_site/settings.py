@@ -69,6 +69,7 @@ MIDDLEWARE = [
     # Outside everything that can answer on its own, so every /xapi/ response, a CORS
     # preflight or a host error included, carries the xAPI headers.
     "lrs.middleware.XAPIHeadersMiddleware",
+    "statements.api.middleware.ConsistentThroughMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -24,6 +24,7 @@ from lrs.views import XAPIView
 from statements import cache as query_cache
 from statements import selectors, services
 from statements.api import params
+from statements.api.middleware import CONSISTENT_THROUGH, consistent_through_ensure
 from statements.api.params import statement_error
 from statements.consistency import (
     UNKNOWN,
@@ -40,8 +41,6 @@ from statements.xapi.ifi import ifi_key
 from statements.xapi.serialize import json_bytes
 from statements.xapi.validate import validate_statement, validate_statements
 from tenants import scopes
-
-CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 
 _TWO_ZERO_ONLY = (b'"contextAgents"', b'"contextGroups"')
 # A timestamp in a notation 1.0.x keeps and RFC 3339 lacks (a decimal comma, an offset of
@@ -65,12 +64,7 @@ class StatementsView(XAPIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if CONSISTENT_THROUGH not in response:
-            try:
-                response[CONSISTENT_THROUGH] = format_timestamp(watermark().consistent_through)
-            except Exception:
-                # The database is unreachable: the header must still be there and honest.
-                response[CONSISTENT_THROUGH] = "1970-01-01T00:00:00.000000Z"
+        consistent_through_ensure(response)
         return response
 
     def _check_parameters(self, request, allowed: set[str]) -> None:
