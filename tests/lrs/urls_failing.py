@@ -14,11 +14,13 @@ class ExplodingView(XAPIView):
 
 
 class ExplodingMiddleware:
+    """Fails on its own path, and on any path asked to with an ``X-Explode`` header."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path == "/xapi/middleware-explodes":
+        if request.path == "/xapi/middleware-explodes" or "HTTP_X_EXPLODE" in request.META:
             raise KeyError("internal-detail-from-middleware")
         return self.get_response(request)
 

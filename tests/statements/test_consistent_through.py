@@ -13,18 +13,6 @@ from django.test import Client
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 
 
-class ExplodingAroundStatements:
-    """A failure in the middleware stack, past the point where the view would answer."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if request.path == "/xapi/statements":
-            raise KeyError("internal-detail")
-        return self.get_response(request)
-
-
 def assert_consistent_through(response) -> None:
     value = dt.datetime.fromisoformat(response[CONSISTENT_THROUGH])
     assert value.tzinfo is not None
@@ -49,8 +37,9 @@ def test_a_refused_host_header_on_the_statement_resource_carries_consistent_thro
 
 
 def test_a_failure_outside_the_view_carries_consistent_through(db, settings):
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.ExplodingAroundStatements"]
-    response = Client(raise_request_exception=False).get("/xapi/statements")
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.lrs.urls_failing.ExplodingMiddleware"]
+    client = Client(raise_request_exception=False)
+    response = client.get("/xapi/statements", HTTP_X_EXPLODE="1")
     assert response.status_code == 500
     assert b"internal-detail" not in response.content
     assert_consistent_through(response)
