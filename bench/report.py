@@ -17,9 +17,17 @@ FILTERS = ("none", "agent", "verb", "activity", "registration", "related_activit
 
 def render(results: dict) -> str:
     lines = []
-    copy = results["copy_reference"]["rows_per_s"]
+    reference = results["copy_reference"]
+    copy = reference["rows_per_s"]
+    drift = (
+        f" (the mean of {reference['before_per_s']:,} before the POSTs and "
+        f"{reference['after_per_s']:,} after)"
+        if "before_per_s" in reference
+        else ""
+    )
     lines += [
-        f"Reference, binary COPY into a table indexed like `statements`: **{copy:,} rows/s**.",
+        "Reference, binary COPY into a table indexed like `statements`: "
+        f"**{copy:,} rows/s**{drift}.",
         "",
         "| POST batch | clients | statements/s | ÷ COPY | p50 ms | p99 ms | 5xx |",
         "| --- | --- | --- | --- | --- | --- | --- |",
