@@ -94,8 +94,12 @@ def test_migrations_apply_forward_back_to_zero_and_forward_again():
 REFERRING_SQL = """
 SELECT statement_id::text FROM statements_referencing_matches(
     1, 'mbox:mailto:target@example.org', false, NULL, NULL, false, NULL,
-    '-infinity', 'infinity', '-infinity', 'infinity', NULL, 16)
+    '-infinity', 'infinity', '-infinity', 'infinity', NULL, 16{walk_back_above})
 """
+
+
+def referring(conn, walk_back_above: str = "") -> set[str]:
+    return {row[0] for row in conn.execute(REFERRING_SQL.format(walk_back_above=walk_back_above))}
 
 
 def _store_raw(conn, statement_id: str, actor: str, ref: str | None) -> None:
@@ -119,12 +123,13 @@ def _store_raw(conn, statement_id: str, actor: str, ref: str | None) -> None:
 @pytest.mark.django_db
 def test_statement_refs_are_filled_from_stored_statements_and_the_rule_holds_both_ways():
     """Migration 0011 fills ``statement_refs`` from the statements stored before it, so the
-    StatementRef filter rule (Communication §2.1.3) finds what it found before; backwards,
-    the previous function answers alike without the table."""
+    StatementRef filter rule (Communication §2.1.3) finds what it found before, forward or
+    walking back (0012); backwards, the previous function answers alike without the
+    table."""
     name = f"progress_migcheck_{uuid.uuid4().hex[:8]}"
     url = scratch_url(name)
     s = connection.settings_dict
-    target, referring = str(uuid.uuid4()), str(uuid.uuid4())
+    target, referring_id = str(uuid.uuid4()), str(uuid.uuid4())
     with admin_connection() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -136,17 +141,17 @@ def test_statement_refs_are_filled_from_stored_statements_and_the_rule_holds_bot
         }  # fmt: skip
         with psycopg.connect(**connect) as conn:
             _store_raw(conn, target, "mbox:mailto:target@example.org", None)
-            _store_raw(conn, referring, "mbox:mailto:other@example.org", target)
-            before = {row[0] for row in conn.execute(REFERRING_SQL)}
+            _store_raw(conn, referring_id, "mbox:mailto:other@example.org", target)
+            before = referring(conn)
         manage(url, "migrate", "statements", "--noinput")
         with psycopg.connect(**connect) as conn:
             rows = conn.execute("SELECT statement_id::text, target_id::text FROM statement_refs")
-            assert rows.fetchall() == [(referring, target)]
-            after = {row[0] for row in conn.execute(REFERRING_SQL)}
+            assert rows.fetchall() == [(referring_id, target)]
+            forward, back = referring(conn, ", 1000"), referring(conn, ", 0")
         manage(url, "migrate", "statements", "0010", "--noinput")
         with psycopg.connect(**connect) as conn:
-            back = {row[0] for row in conn.execute(REFERRING_SQL)}
-        assert before == after == back == {referring}
+            undone = referring(conn)
+        assert before == forward == back == undone == {referring_id}
     finally:
         with admin_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
