@@ -29,6 +29,7 @@ _HEADER_FIELDS = {
     "if-match": "HTTP_IF_MATCH",
     "if-none-match": "HTTP_IF_NONE_MATCH",
 }
+_CONTENT_FIELDS = {"CONTENT_TYPE", "CONTENT_LENGTH"}
 
 
 def is_alternate(request) -> bool:
@@ -69,8 +70,20 @@ def rewrite(request) -> None:
         raise BadRequest("the form of an alternate request must be UTF-8") from None
     query = QueryDict(mutable=True)
     content = ""
+    # Headers the tunnel itself was sent with: the form stands in for those a client could
+    # not set (§1.3.s3.b6), so one the request carries in its HTTP header is taken as sent,
+    # and the same field in the form does not override it. Content-Type and
+    # Content-Length are the exception: in the HTTP header they describe the form, so the
+    # form's own describe the content (§1.3.s3.b9-b12).
+    sent = {
+        meta
+        for meta in _HEADER_FIELDS.values()
+        if meta not in _CONTENT_FIELDS and request.META.get(meta)
+    }
     for name, value in fields:
         header = _HEADER_FIELDS.get(name.lower())
+        if header in sent:
+            continue
         if header is not None:
             request.META[header] = value
         elif name == "content":

@@ -1,5 +1,7 @@
 """The xAPI edge over HTTP: version header on every resource, About, HEAD."""
 
+import datetime as dt
+
 import orjson
 import pytest
 
@@ -176,3 +178,18 @@ def test_json_is_returned_whatever_the_accept_header(credential):
     response = XAPIClient(credential).get("/xapi/about", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("path", ["/xapi/statementslimit=1", "/xapi/statements/extra"])
+def test_a_url_no_resource_answers_still_says_how_far_the_lrs_is_consistent(credential, path):
+    """Communication §2.1.3.s2.b5: "The LRS MUST include the header
+    'X-Experience-API-Consistent-Through', in ISO 8601 combined date and time format, on all
+    responses to Statements Resource requests". A client that built the Statement resource's
+    URL wrongly (a query appended without its "?") gets a JSON 404 that still carries the
+    header, so a client waiting for consistency is not left without it; the value is an
+    instant in UTC."""
+    response = XAPIClient(credential, version="1.0.3").get(path)
+    assert response.status_code == 404
+    assert orjson.loads(response.content)["error"] == "not_found"
+    through = response["X-Experience-API-Consistent-Through"]
+    assert dt.datetime.fromisoformat(through).utcoffset() == dt.timedelta(0)

@@ -147,6 +147,43 @@ def test_alternate_head_answers_as_get_without_a_body(credential):
     assert "X-Experience-API-Consistent-Through" in head
 
 
+def test_alternate_form_headers_stand_in_for_headers_the_request_lacks(credential):
+    """Communication §1.3.s3.b6: the Learning Record Provider "MAY include any header
+    parameters ... which are expected to appear in the HTTP header as form parameters";
+    §1.3.s3.b7: the LRS treats them as header parameters. A header the tunnel carries in its
+    HTTP header is taken as sent, and the same field in the form does not override it: the
+    version is the HTTP header's in both directions (the 1.0.3 tunnel is served, and one whose
+    HTTP header names 2.0 is refused, ARCHITECTURE.md §8), while the form's Content-Type
+    still describes the content (§1.3.s3.b10)."""
+    reader = XAPIClient(credential, version="1.0.3")
+    document = builders.statement()
+    form = tunnel_form(
+        credential,
+        content=orjson.dumps(document).decode(),
+        statementId=document["id"],
+        **{"X-Experience-API-Version": "0.8", "Content-Type": "application/json"},
+    )
+    response = Client().post(
+        f"{URL}?method=PUT",
+        data=form,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_EXPERIENCE_API_VERSION="1.0.3",
+    )
+    assert response.status_code == 204, response.content
+    assert response["X-Experience-API-Version"] == "1.0.3"
+    assert reader.get(f"{URL}?statementId={document['id']}").status_code == 200
+
+    form = tunnel_form(credential, statementId=document["id"])  # names 1.0.3
+    response = Client().post(
+        f"{URL}?method=GET",
+        data=form,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_EXPERIENCE_API_VERSION="2.0.0",
+    )
+    assert response.status_code == 400, response.content
+    assert "alternate request syntax" in body(response)["message"]
+
+
 # --- query parameters (§2.1, §3.2) -------------------------------------------------------------
 
 
