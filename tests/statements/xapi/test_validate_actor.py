@@ -189,6 +189,25 @@ def test_anonymous_and_identified_groups_are_accepted(v2, group):
 
 
 @VERSIONS
+@pytest.mark.parametrize(
+    "group",
+    [
+        {"objectType": "Group", "member": MEMBERS},
+        {"objectType": "Group", "mbox": "mailto:team@example.com"},
+    ],
+    ids=["anonymous", "identified"],
+)
+@pytest.mark.parametrize("where", ["actor", "object", "context.team", "context.instructor"])
+def test_group_unknown_property_is_rejected(v2, group, where):
+    """Data §2.2.s4.b1.b7: the LRS MUST reject Statements "where a key or value is not
+    allowed by this specification"; §2.2.s4.b8 (SHALL in 2.0): additional properties are
+    rejected. A Group has objectType, name, member and one IFI (Data §2.4.2.2.s2), wherever
+    it appears (actor, object, team, instructor)."""
+    doc = put(put(minimal(), "context", {}), where, {**group, "members": MEMBERS})
+    rejects(doc, f"{where}.members", v2=v2)
+
+
+@VERSIONS
 def test_group_requires_object_type(v2):
     """Data §2.4.2.2: objectType "Group" is required; without it the actor is an Agent."""
     rejects(put(minimal(), "actor", {"member": MEMBERS}), "actor.member", v2=v2)

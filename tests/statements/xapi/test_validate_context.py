@@ -95,6 +95,25 @@ def test_context_language_accepts_rfc_5646_tags(v2, language):
 
 
 @VERSIONS
+@pytest.mark.parametrize(
+    "value", [[activity()], "http://example.com/activities/quiz", None, 1, True]
+)
+def test_context_activities_must_be_a_context_activities_object(v2, value):
+    """Data §2.4.6.s3: "contextActivities" is a "contextActivities Object", "A map of the
+    types of learning activity context"; §2.2.s4.b1.b2: the wrong data type (an array of
+    Activities, a string, a number) and §2.2.s4.b1.b1 null values are rejected."""
+    rejects(with_context({"contextActivities": value}), "context.contextActivities", v2=v2)
+
+
+@VERSIONS
+@pytest.mark.parametrize("value", [STATEMENT_ID, [{"objectType": "StatementRef"}], None, 7])
+def test_context_statement_must_be_a_statement_ref_object(v2, value):
+    """Data §2.4.6.s3: "statement" is a Statement Reference, an object (Data §2.4.4.3.s4);
+    a bare UUID string or an array is the wrong data type (§2.2.s4.b1.b2)."""
+    rejects(with_context({"statement": value}), "context.statement", v2=v2)
+
+
+@VERSIONS
 def test_context_activities_accept_the_four_kinds(v2):
     """Data §2.4.6.2.s3: parent, grouping, category and other."""
     context = {

@@ -224,6 +224,45 @@ def test_component_list_not_supported_by_the_interaction_type_is_rejected(
     rejects(with_definition(definition), f"object.definition.{key}", v2=v2)
 
 
+# Data §2.4.4.1.s15, table 2, written out here rather than taken from the validator.
+SUPPORTED_COMPONENT_LISTS = {
+    "choice": {"choices"},
+    "sequencing": {"choices"},
+    "likert": {"scale"},
+    "matching": {"source", "target"},
+    "performance": {"steps"},
+    "true-false": set(),
+    "fill-in": set(),
+    "long-fill-in": set(),
+    "numeric": set(),
+    "other": set(),
+}
+COMPONENT_LISTS = ("choices", "scale", "source", "target", "steps")
+
+
+@VERSIONS
+@pytest.mark.parametrize(
+    ("interaction_type", "key"),
+    [
+        (interaction_type, key)
+        for interaction_type, supported in SUPPORTED_COMPONENT_LISTS.items()
+        for key in COMPONENT_LISTS
+        if key not in supported
+    ],
+)
+def test_every_component_list_outside_the_supported_ones_is_rejected(v2, interaction_type, key):
+    """Data §2.4.4.1.s15: "The following table shows the supported interaction component
+    list(s) for an Interaction Activity with the given interactionType": choices for
+    choice and sequencing, scale for likert, source and target for matching, steps for
+    performance, and "[No component lists supported]" for true-false, fill-in,
+    long-fill-in, numeric and other. Every other pairing is refused, also next to a
+    supported list (§2.4.4.1.s13.b3: the LRS MAY return 400 for properties not valid for
+    the Interaction Activity)."""
+    supported = {name: components("a") for name in SUPPORTED_COMPONENT_LISTS[interaction_type]}
+    definition = {"interactionType": interaction_type, **supported, key: components("a")}
+    rejects(with_definition(definition), f"object.definition.{key}", v2=v2)
+
+
 @VERSIONS
 @pytest.mark.parametrize("key", ["correctResponsesPattern", "choices", "scale", "source", "steps"])
 def test_interaction_properties_require_interaction_type(v2, key):

@@ -337,6 +337,16 @@ def test_voiding_statement_object_must_be_a_statement_ref(v2, obj):
 
 
 @VERSIONS
+def test_voiding_statement_object_must_not_be_a_substatement(v2):
+    """Data §2.3.2.s2.b1: "the Object of that voiding Statement MUST have the "objectType"
+    field set to StatementRef". A SubStatement describes a Statement without being one
+    stored in the LRS, so it cannot be what a voiding Statement targets."""
+    doc = put(put(minimal(), "verb.id", VOIDED), "object", substatement())
+    error = rejects(doc, "object", v2=v2)
+    assert "StatementRef" in error.message
+
+
+@VERSIONS
 def test_voiding_statement_with_statement_ref_is_accepted(v2):
     """Data §2.3.2.s2.b1, b2: a StatementRef with the voided Statement's id."""
     doc = put(minimal(), "verb.id", VOIDED)
