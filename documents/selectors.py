@@ -51,7 +51,10 @@ def document_ids(
     rows = Document.objects.using(using).filter(tenant_id=tenant_id, scope_key=scope.key)
     if since is not None:
         rows = rows.filter(updated__gt=since)
-    found = list(rows.order_by(*IDS_ORDER).values_list("document_id", "updated"))
+    # Ordered here, not by PostgreSQL: a database collation other than C would order ids
+    # that share an ``updated`` time otherwise than Python does in the DELETE's check, and
+    # the list's ETag would stop matching the one a client read.
+    found = sorted(rows.values_list("document_id", "updated"), key=lambda row: (row[1], row[0]))
     return [document_id for document_id, _ in found], max((u for _, u in found), default=None)
 
 
