@@ -33,8 +33,9 @@ from statements.xapi.multipart import AttachmentPart
 _MAX_REFERENCE_DEPTH = 16
 # Past this many referring statements in a page's range, a page of one learner or one
 # registration finds them back from its matches instead of following every chain forward
-# (migration 0012): forward costs about 12 µs per referring statement, back about as much
-# per matching statement, which are few for these filters.
+# (migration 0012): forward costs about 4 µs per referring statement in range (44 ms for
+# 10,000 on the 2-core machine), back about as much per matching statement, which are few
+# for these filters (3-4 ms for a learner among those 10,000).
 _WALK_BACK_ABOVE = 200
 
 
