@@ -30,6 +30,11 @@ _HEADER_FIELDS = {
     "if-none-match": "HTTP_IF_NONE_MATCH",
 }
 _CONTENT_FIELDS = {"CONTENT_TYPE", "CONTENT_LENGTH"}
+# The form's own media type is a SHOULD* (§1.3.s3.b9), and the clients the syntax exists for
+# (browsers' cross-origin requests without preflight, such as XDomainRequest) can send only
+# text/plain or nothing: those bodies are read as the form too. Anything else names a body
+# that is not a form.
+_FORM_TYPES = {"application/x-www-form-urlencoded", "text/plain", ""}
 
 
 def is_alternate(request) -> bool:
@@ -54,9 +59,9 @@ def rewrite(request) -> None:
             "with the alternate request syntax every parameter but method goes in the form"
         )
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
+    if content_type not in _FORM_TYPES:
         raise BadRequest(
-            "the alternate request syntax needs an application/x-www-form-urlencoded body"
+            "the alternate request syntax sends an application/x-www-form-urlencoded form"
         )
     # The form is read before the view's own size check runs on the content it carries.
     if content_length(request) > settings.PROGRESS_MAX_REQUEST_BYTES:
@@ -70,19 +75,26 @@ def rewrite(request) -> None:
         raise BadRequest("the form of an alternate request must be UTF-8") from None
     query = QueryDict(mutable=True)
     content = ""
-    # Headers the tunnel itself was sent with: the form stands in for those a client could
-    # not set (§1.3.s3.b6), so one the request carries in its HTTP header is taken as sent,
-    # and the same field in the form does not override it. Content-Type and
-    # Content-Length are the exception: in the HTTP header they describe the form, so the
-    # form's own describe the content (§1.3.s3.b9-b12).
+    # Headers the tunnel itself was sent with. The LRS treats the form's header fields as
+    # header parameters (§1.3.s3.b7), so a field that names another value than the same
+    # header of the request leaves the request saying two things: a 400 rather than a
+    # guess at which one the client meant (the value is not echoed: it may be a
+    # credential). The same value in both is one header. Content-Type and Content-Length
+    # are the exception: in the HTTP header they describe the form, so the form's own
+    # describe the content (§1.3.s3.b9-b12).
     sent = {
-        meta
+        meta: request.META[meta].strip()
         for meta in _HEADER_FIELDS.values()
         if meta not in _CONTENT_FIELDS and request.META.get(meta)
     }
     for name, value in fields:
         header = _HEADER_FIELDS.get(name.lower())
         if header in sent:
+            if value.strip() != sent[header]:
+                raise BadRequest(
+                    f"the form's {name} field differs from the request's {name} header",
+                    path=name,
+                )
             continue
         if header is not None:
             request.META[header] = value

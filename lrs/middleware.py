@@ -10,7 +10,9 @@ class XAPIHeadersMiddleware:
       version line the request negotiated, or the one its header names when it was refused
       before negotiation (a broken alternate-syntax tunnel, an unknown URL), or the latest
       supported version when the header is missing or unsupported.
-    - HEAD answers as GET without the body (§1.1.s3.b1), keeping the GET's Content-Length.
+    - HEAD answers as GET without the body (§1.1.s3.b1), keeping the GET's Content-Length;
+      a HEAD tunnelled through the alternate syntax (§1.3) came as a POST, whose response
+      the client reads by its Content-Length, so there it is 0.
     """
 
     def __init__(self, get_response):
@@ -25,7 +27,7 @@ class XAPIHeadersMiddleware:
         response[HEADER] = version.header
         patch_vary_headers(response, (HEADER,))
         if request.method == "HEAD" and not response.streaming:
-            length = len(response.content)
+            length = 0 if getattr(request, "xapi_alternate", False) else len(response.content)
             response.content = b""
             response["Content-Length"] = str(length)
         return response

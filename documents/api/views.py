@@ -81,7 +81,13 @@ class DocumentView(XAPIView):
         content = request.body
         if len(content) > limit:
             raise PayloadTooLarge(f"a document may hold at most {limit} bytes")
-        content_type = request.META.get("CONTENT_TYPE") or "application/octet-stream"
+        content_type = request.META.get("CONTENT_TYPE")
+        if not content and not content_type:
+            # Neither bytes nor a media type: no document was sent (§2.2.s2: a document's
+            # contents are "the HTTP document itself"). An empty body that names its type
+            # is stored.
+            raise BadRequest("the request carries no document: send a body or a Content-Type")
+        content_type = content_type or "application/octet-stream"
         if not _servable_content_type(content_type):
             # The alternate request syntax (§1.3) lets a form field carry any Content-Type,
             # but the document goes back out with it: a CR or LF cannot be in a header (a
@@ -104,9 +110,11 @@ class DocumentView(XAPIView):
         principal = request.user
         alias = read_alias(credential_id=principal.credential_id, floor_lsn=_NO_WAL_FLOOR)
         document_id = self._document_id(query, required=False)
+        since = timestamp_param(query, "since")
         if document_id is not None:
-            if "since" in query:
-                raise BadRequest(f"since lists ids; it does not go with {self.id_param}")
+            # With the id, the request names one document: ``since`` belongs to the list
+            # form (§2.3.s4, §2.6.s4, §2.7.s4) and has nothing to filter here, so a valid
+            # one is ignored (an invalid one is still a 400, above).
             found = selectors.document_get(
                 tenant_id=principal.tenant_id, scope=scope, document_id=document_id, using=alias
             )
@@ -123,7 +131,7 @@ class DocumentView(XAPIView):
         ids, last_modified = selectors.document_ids(
             tenant_id=principal.tenant_id,
             scope=scope,
-            since=timestamp_param(query, "since"),
+            since=since,
             using=alias,
         )
         response = HttpResponse(selectors.ids_body(ids), content_type="application/json")

@@ -304,7 +304,29 @@ def test_get_without_profile_id_lists_ids_since_exclusive(lrs, resource):
     before_b = (times["b"] - dt.timedelta(microseconds=1)).isoformat()
     assert ids_of(lrs.get(resource.url(since=before_b))) == ["b", "c"]
     error_of(lrs.get(resource.url(since="last tuesday")), 400)
-    error_of(lrs.get(resource.url("a", since=times["a"].isoformat())), 400)
+    # Beside a profileId, since has nothing to filter: the one document comes back.
+    got = lrs.get(resource.url("a", since=times["b"].isoformat()))
+    assert got.status_code == 200, got.content
+    assert got.content == b'{"a": 1}'
+    error_of(lrs.get(resource.url("a", since="last tuesday")), 400)
+
+
+@pytest.mark.parametrize("method", ["put", "post"])
+def test_a_write_with_neither_body_nor_content_type_is_a_400_and_stores_nothing(
+    lrs, resource, method
+):
+    """§2.2.s2: a document's contents are "the HTTP document itself"; a PUT or POST with
+    no bytes and no media type sends none, with or without a precondition header."""
+    response = lrs.request(
+        method,
+        resource.url("nothing"),
+        data=b"",
+        content_type="",
+        CONTENT_TYPE="",
+        HTTP_IF_NONE_MATCH="*",
+    )
+    error_of(response, 400)
+    assert Document.objects.count() == 0
 
 
 # --- DELETE -----------------------------------------------------------------------------

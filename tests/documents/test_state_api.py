@@ -224,6 +224,26 @@ def test_post_of_json_that_is_not_an_object_is_a_400_even_for_a_new_document(lrs
     assert Document.objects.count() == 0
 
 
+@pytest.mark.parametrize("method", ["put", "post"])
+def test_a_write_with_neither_body_nor_content_type_is_a_400_and_stores_nothing(lrs, method):
+    """§2.2.s2: a document's contents are "the HTTP document itself"; a PUT or POST that
+    sends no bytes and names no media type sends no document."""
+    error_of(
+        lrs.request(method, state_url("nothing"), data=b"", content_type="", CONTENT_TYPE=""), 400
+    )
+    assert Document.objects.count() == 0
+
+
+def test_an_empty_document_that_names_its_content_type_is_stored(lrs):
+    """§2.2.s2: arbitrary binary data, zero bytes included, when the request says what it
+    is."""
+    url = state_url("empty")
+    assert put(lrs, url, b"", "text/plain").status_code == 204
+    got = lrs.get(url)
+    assert got.content == b""
+    assert got["Content-Type"] == "text/plain"
+
+
 def test_a_document_sent_without_content_type_is_octet_stream(lrs):
     """§2.2.s2: arbitrary binary data; without a Content-Type it is returned as
     application/octet-stream (RFC 9110 §8.3: the recipient may assume it)."""
@@ -341,10 +361,16 @@ def test_since_honours_the_timestamp_offset(lrs, three_states):
     assert ids_of(lrs.get(unencoded)) == ["c"]
 
 
-def test_since_goes_only_with_the_multiple_document_get(lrs):
-    """§2.3.s3 has no since; it belongs to the multiple document GET (§2.3.s4)."""
-    put(lrs, state_url("a"))
-    error_of(lrs.get(state_url("a", since="2000-01-01T00:00:00Z")), 400)
+def test_since_beside_a_state_id_filters_nothing_and_the_document_is_returned(lrs):
+    """§2.3.s3 has no since; it belongs to the multiple document GET (§2.3.s4). Beside a
+    stateId it has nothing to filter: the document comes back whatever its time, and an
+    invalid since is still a 400."""
+    put(lrs, state_url("a"), b'{"v": 1}')
+    for since in ["2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z"]:
+        got = lrs.get(state_url("a", since=since))
+        assert got.status_code == 200, got.content
+        assert got.content == b'{"v": 1}'
+    error_of(lrs.get(state_url("a", since="yesterday")), 400)
 
 
 def test_without_registration_only_unregistered_documents_are_concerned(lrs):
