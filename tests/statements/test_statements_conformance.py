@@ -55,6 +55,16 @@ def tunnel_form(credential, **fields) -> bytes:
     return urlencode(form | fields).encode()
 
 
+def put_form(credential, document: dict, **fields) -> bytes:
+    """The form of a tunnelled 1.0.3 ``PUT`` of ``document`` under its own id."""
+    return tunnel_form(
+        credential,
+        content=orjson.dumps(document).decode(),
+        statementId=document["id"],
+        **{"Content-Type": "application/json"} | fields,
+    )
+
+
 # --- alternate request syntax (§1.3) -----------------------------------------------------------
 
 
@@ -158,12 +168,7 @@ def test_alternate_form_headers_stand_in_for_headers_the_request_lacks(credentia
     content (§1.3.s3.b10)."""
     reader = XAPIClient(credential, version="1.0.3")
     document = builders.statement()
-    form = tunnel_form(
-        credential,
-        content=orjson.dumps(document).decode(),
-        statementId=document["id"],
-        **{"Content-Type": "application/json"},
-    )
+    form = put_form(credential, document)
     response = Client().post(
         f"{URL}?method=PUT",
         data=form,
@@ -193,12 +198,7 @@ def test_alternate_form_header_that_contradicts_the_request_header_is_a_400(
     under 2.0, ARCHITECTURE.md §8.)"""
     reader = XAPIClient(credential, version="1.0.3")
     document = builders.statement()
-    form = tunnel_form(
-        credential,
-        content=orjson.dumps(document).decode(),
-        statementId=document["id"],
-        **{"Content-Type": "application/json", field: value},
-    )
+    form = put_form(credential, document, **{field: value})
     headers = {
         "HTTP_X_EXPERIENCE_API_VERSION": "1.0.3",
         "HTTP_AUTHORIZATION": basic(credential.key),
@@ -222,12 +222,7 @@ def test_alternate_form_is_read_whatever_form_type_a_limited_client_can_send(cre
     the form it is."""
     reader = XAPIClient(credential, version="1.0.3")
     document = builders.statement()
-    form = tunnel_form(
-        credential,
-        content=orjson.dumps(document).decode(),
-        statementId=document["id"],
-        **{"Content-Type": "application/json"},
-    )
+    form = put_form(credential, document)
     response = Client().generic(
         "POST", f"{URL}?method=PUT", data=form, content_type=form_type, CONTENT_TYPE=form_type
     )
