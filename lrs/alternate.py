@@ -87,6 +87,7 @@ def rewrite(request) -> None:
         for meta in _HEADER_FIELDS.values()
         if meta not in _CONTENT_FIELDS and request.META.get(meta)
     }
+    in_form: dict[str, str] = {}
     for name, value in fields:
         header = _HEADER_FIELDS.get(name.lower())
         if header in sent:
@@ -97,6 +98,8 @@ def rewrite(request) -> None:
                 )
             continue
         if header is not None:
+            if in_form.setdefault(header, value) != value:
+                raise BadRequest(f"the form gives {name} twice, differently", path=name)
             request.META[header] = value
         elif name == "content":
             content = value

@@ -214,6 +214,18 @@ def test_alternate_form_header_that_contradicts_the_request_header_is_a_400(
     assert reader.get(f"{URL}?statementId={document['id']}").status_code == 404
 
 
+def test_alternate_form_that_gives_a_header_twice_differently_is_a_400(credential):
+    """Communication §1.3.s3.b7: each of the form's header fields is one header parameter;
+    two values for one leave the request ambiguous: 400 naming the field, nothing stored."""
+    reader = XAPIClient(credential, version="1.0.3")
+    document = builders.statement()
+    form = put_form(credential, document) + b"&X-Experience-API-Version=1.0.1"
+    response = tunnel(credential, "PUT", form)
+    assert response.status_code == 400, response.content
+    assert body(response)["path"] == "X-Experience-API-Version"
+    assert reader.get(f"{URL}?statementId={document['id']}").status_code == 404
+
+
 @pytest.mark.parametrize("form_type", ["application/x-www-form-urlencoded", "text/plain", ""])
 def test_alternate_form_is_read_whatever_form_type_a_limited_client_can_send(credential, form_type):
     """Communication §1.3.s3.b9: the request's Content-Type of
