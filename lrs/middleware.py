@@ -10,6 +10,10 @@ class XAPIHeadersMiddleware:
       version line the request negotiated, or the one its header names when it was refused
       before negotiation (a broken alternate-syntax tunnel, an unknown URL), or the latest
       supported version when the header is missing or unsupported.
+    - ``Cache-Control: private, no-cache`` unless a view set its own: answers hold a
+      learner's data and change with every write, so no shared cache keeps them and a
+      browser asks again before reusing one (with ``Last-Modified`` and no directive, RFC
+      9111 §4.2.2 would let it serve a stale State document heuristically).
     - HEAD answers as GET without the body (§1.1.s3.b1), keeping the GET's Content-Length;
       a HEAD tunnelled through the alternate syntax (§1.3) came as a POST, whose response
       the client reads by its Content-Length, so there it is 0.
@@ -26,6 +30,8 @@ class XAPIHeadersMiddleware:
         version = getattr(request, "xapi_version", None) or _named_version(request)
         response[HEADER] = version.header
         patch_vary_headers(response, (HEADER,))
+        if "Cache-Control" not in response:
+            response["Cache-Control"] = "private, no-cache"
         if request.method == "HEAD" and not response.streaming:
             length = 0 if getattr(request, "xapi_alternate", False) else len(response.content)
             response.content = b""

@@ -36,12 +36,16 @@ def uuid_param(value: str, name: str) -> str:
 
 
 def boolean_param(params, name: str) -> bool:
+    """A Boolean parameter: ``true`` or ``false``, in any case. The spec names the type,
+    not its spelling in a query string, and clients write what their language prints
+    (TinCanPython sends Python's ``True``); anything else is a 400."""
     value = params.get(name)
     if value is None:
         return False
-    if value not in ("true", "false"):
+    lowered = value.lower()
+    if lowered not in ("true", "false"):
         raise BadRequest(f"{name} must be true or false", path=name)
-    return value == "true"
+    return lowered == "true"
 
 
 def timestamp_param(params, name: str) -> dt.datetime | None:

@@ -52,6 +52,16 @@ def test_every_response_carries_the_latest_patch_version_header(credential, path
     assert response["X-Experience-API-Version"] == answered
 
 
+@pytest.mark.parametrize("path", [*RESOURCES, "/xapi/about"])
+def test_answers_are_kept_by_no_shared_cache_and_revalidated_before_reuse(credential, path):
+    """RFC 9111 §5.2.2.4 (no-cache) and §5.2.2.7 (private): an answer carries a learner's
+    data and changes with every write, so a browser must not reuse one unasked (a State
+    document's Last-Modified alone would let it, §4.2.2) and no proxy may keep it."""
+    for client in (XAPIClient(credential, version="1.0.3"), XAPIClient(None, version=None)):
+        directives = {d.strip() for d in client.get(path)["Cache-Control"].split(",")}
+        assert {"private", "no-cache"} <= directives
+
+
 def test_error_responses_carry_the_version_header_too(db):
     """§3.3.s3.b1: "every response" includes 401s and 400s."""
     unauthenticated = XAPIClient(None, version="1.0.3").get("/xapi/statements")

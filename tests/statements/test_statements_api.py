@@ -433,6 +433,22 @@ def test_malformed_query_parameters_are_400s_naming_them(client, name, value):
     assert body(response)["path"].startswith(name)
 
 
+@pytest.mark.parametrize(
+    ("true", "false"), [("True", "False"), ("TRUE", "FALSE"), ("tRuE", "fAlSe")]
+)
+def test_boolean_parameters_are_read_in_any_case(client, true, false):
+    """Communication §2.1.3: ``ascending`` (and the other flags) is a Boolean; its spelling
+    in a query string is not the spec's, and clients write their language's (TinCanPython
+    sends ``True``): any case of true or false is the Boolean."""
+    first, second = builders.statement(), builders.statement()
+    post(client, first)
+    post(client, second)
+    oldest_first = body(get(client, ascending=true))["statements"]
+    assert [s["id"] for s in oldest_first] == [first["id"], second["id"]]
+    newest_first = body(get(client, ascending=false))["statements"]
+    assert [s["id"] for s in newest_first] == [second["id"], first["id"]]
+
+
 def test_limit_zero_means_the_server_maximum(client, settings):
     settings.PROGRESS_STATEMENT_LIMIT_MAX = 2
     for _ in range(3):
