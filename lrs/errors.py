@@ -19,7 +19,7 @@ import sys
 import orjson
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, UnreadablePostError
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
@@ -66,6 +66,10 @@ class PayloadTooLarge(XAPIError):
     status, code = 413, "payload_too_large"
 
 
+class UnsupportedMediaType(XAPIError):
+    status, code = 415, "unsupported_media_type"
+
+
 class MisdirectedRequest(XAPIError):
     """The tenant is homed in another region (ARCHITECTURE.md §3, residency)."""
 
@@ -107,6 +111,10 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE (§3.2.s3.b11).
         exc = PayloadTooLarge("the request is larger than this LRS accepts")
+    elif isinstance(exc, UnreadablePostError):
+        # The client closed or stalled before its body was whole (progress_site.request_body):
+        # nothing of it is acted on.
+        exc = BadRequest("the request body did not arrive whole")
     elif isinstance(exc, SuspiciousOperation):
         # A request Django itself finds malformed is the client's error, not ours; its
         # text is Django's, so the body says only that.

@@ -6,6 +6,7 @@ from lrs.versioning import HEADER, LATEST, VersionError, negotiate
 class XAPIHeadersMiddleware:
     """Headers every response under ``/xapi/`` carries, errors included.
 
+    - Query strings are read as UTF-8 whatever charset the body declares (§1.4.s1.b1).
     - ``X-Experience-API-Version`` (Communication §3.3.s3.b1): the latest patch of the
       version line the request negotiated, or the one its header names when it was refused
       before negotiation (a broken alternate-syntax tunnel, an unknown URL), or the latest
@@ -23,10 +24,14 @@ class XAPIHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
         # "/xapi" is the LRS's base URL too, without the slash its resources hang from.
         if not (request.path.startswith("/xapi/") or request.path == "/xapi"):
-            return response
+            return self.get_response(request)
+        # Communication §1.4.s1.b1: strings are UTF-8, the query string's too. Django would
+        # decode it with the body's Content-Type charset (a document sent as latin-1 would
+        # be stored under a garbled id).
+        request.encoding = "utf-8"
+        response = self.get_response(request)
         version = getattr(request, "xapi_version", None) or _named_version(request)
         response[HEADER] = version.header
         patch_vary_headers(response, (HEADER,))

@@ -52,7 +52,10 @@ def timestamp_param(params, name: str) -> dt.datetime | None:
     value = params.get(name)
     if value is None:
         return None
-    # An unencoded "+" in an offset arrives as a space: "...T10:00:00 01:00".
+    # An unencoded "+" in an offset arrives as a space: "...T10:00:00 01:00". RFC 3339
+    # §5.6 lets the "Z" be lowercase, which Python's parser does not take.
+    if value.endswith("z"):
+        value = value[:-1] + "Z"
     candidates = [value]
     head, space, tail = value.rpartition(" ")
     if space and head:

@@ -13,7 +13,7 @@ from rest_framework.versioning import BaseVersioning
 from rest_framework.views import APIView
 
 from lrs import alternate
-from lrs.errors import BadRequest
+from lrs.errors import BadRequest, UnsupportedMediaType
 from lrs.renderers import AlwaysJSON
 from lrs.versioning import HEADER, SUPPORTED, VersionError, XAPIVersion, negotiate
 
@@ -68,6 +68,15 @@ class _XAPIEdge:
     edge")."""
 
     def initial(self, request, *args, **kwargs):
+        # RFC 9110 §8.4: a coded body (gzip, say) is not the document or statement it
+        # encodes; stored as sent it would come back as bytes no client asked for. Refused
+        # with 415 naming the one coding taken (§15.5.16).
+        coding = request._request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+        if coding not in ("", "identity"):
+            raise UnsupportedMediaType(
+                "request bodies are taken without a Content-Encoding",
+                headers={"Accept-Encoding": "identity"},
+            )
         # Unwrap the alternate request syntax (Communication §1.3) before the version,
         # credentials and scopes are checked; DRF picks the handler from the rewritten
         # method afterwards, so the tunnelled call is handled like any other. §1.3.s3.b15

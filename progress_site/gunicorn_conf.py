@@ -18,6 +18,10 @@ graceful_timeout = 25
 keepalive = 5
 accesslog = None
 errorlog = "-"
+# The longest request line gunicorn takes (its default is 4094): a `more` link repeats the
+# query's filters, and Activity and Verb IRIs can be long (Data §2.5.s3.b1: the LRS's own
+# more link must be usable).
+limit_request_line = 8190
 max_requests = 20000
 max_requests_jitter = 2000
 

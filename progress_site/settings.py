@@ -296,6 +296,9 @@ PROGRESS_READ_YOUR_WRITES_SECONDS = env.int(
 PROGRESS_MAX_REQUEST_BYTES = env.int(
     "PROGRESS_MAX_REQUEST_BYTES", default=64 * 1024 * 1024, minimum=1024
 )
+# Seconds a read of a request body may wait for the client (progress_site.request_body):
+# a client that stops sending mid-body is answered 400 instead of holding a worker thread.
+PROGRESS_REQUEST_BODY_TIMEOUT = env.int("PROGRESS_REQUEST_BODY_TIMEOUT", default=30, minimum=1)
 PROGRESS_MAX_ATTACHMENT_BYTES = env.int(
     "PROGRESS_MAX_ATTACHMENT_BYTES", default=32 * 1024 * 1024, minimum=1024
 )

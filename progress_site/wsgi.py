@@ -3,10 +3,12 @@ import os
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
-from progress_site.chunked import ChunkedBodyMiddleware
+from progress_site.request_body import RequestBodyMiddleware
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "progress_site.settings")
 
-application = ChunkedBodyMiddleware(
-    get_wsgi_application(), limit=settings.PROGRESS_MAX_REQUEST_BYTES
+application = RequestBodyMiddleware(
+    get_wsgi_application(),
+    limit=settings.PROGRESS_MAX_REQUEST_BYTES,
+    timeout=settings.PROGRESS_REQUEST_BODY_TIMEOUT,
 )

@@ -78,6 +78,9 @@ def test_since_returns_rows_after_the_time(credential, principal):
     assert late["attempts"] == []
     _, early = get(credential, "/api/v1/attempts", since="2026-11-02T09:03:59Z")
     assert len(early["attempts"]) == 3
+    # RFC 3339 §5.6: "T" and "Z" may be lowercase.
+    _, lowercase = get(credential, "/api/v1/attempts", since="2026-11-02t09:03:59z")
+    assert lowercase["attempts"] == early["attempts"]
 
 
 def test_keyset_pages_follow_next_to_the_end(credential, principal):

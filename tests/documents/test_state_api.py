@@ -244,6 +244,18 @@ def test_an_empty_document_that_names_its_content_type_is_stored(lrs):
     assert got["Content-Type"] == "text/plain"
 
 
+def test_the_query_string_is_utf8_whatever_charset_the_body_declares(lrs):
+    """Communication §1.4.s1.b1: strings are UTF-8. A body typed latin-1 does not make its
+    request's stateId latin-1: the document is found under the id that was sent."""
+    url = state_url("s\u00e9")
+    response = put(lrs, url, b"caf\xe9", "text/plain; charset=ISO-8859-1")
+    assert response.status_code == 204, response.content
+    got = lrs.get(url)
+    assert got.status_code == 200
+    assert got.content == b"caf\xe9"
+    assert ids_of(lrs.get(state_url())) == ["s\u00e9"]
+
+
 def test_a_document_sent_without_content_type_is_octet_stream(lrs):
     """§2.2.s2: arbitrary binary data; without a Content-Type it is returned as
     application/octet-stream (RFC 9110 §8.3: the recipient may assume it)."""

@@ -62,6 +62,25 @@ def test_answers_are_kept_by_no_shared_cache_and_revalidated_before_reuse(creden
         assert {"private", "no-cache"} <= directives
 
 
+@pytest.mark.parametrize("path", ["/xapi/statements", "/xapi/activities/state"])
+@pytest.mark.parametrize("coding", ["gzip", "br, gzip"])
+def test_a_body_with_a_content_coding_is_a_415_naming_the_coding_taken(credential, path, coding):
+    """RFC 9110 §8.4 and §15.5.16: a gzip body is not the statement or document it encodes;
+    the LRS takes none, so it answers 415 with Accept-Encoding: identity and stores
+    nothing."""
+    response = XAPIClient(credential, version="1.0.3").client.put(
+        path,
+        data=b"\x1f\x8b\x08\x00",
+        content_type="application/json",
+        HTTP_CONTENT_ENCODING=coding,
+        HTTP_AUTHORIZATION=XAPIClient(credential).headers["HTTP_AUTHORIZATION"],
+        HTTP_X_EXPERIENCE_API_VERSION="1.0.3",
+    )
+    assert response.status_code == 415, response.content
+    assert response["Accept-Encoding"] == "identity"
+    assert orjson.loads(response.content)["error"] == "unsupported_media_type"
+
+
 def test_error_responses_carry_the_version_header_too(db):
     """§3.3.s3.b1: "every response" includes 401s and 400s."""
     unauthenticated = XAPIClient(None, version="1.0.3").get("/xapi/statements")

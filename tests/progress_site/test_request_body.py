@@ -1,5 +1,6 @@
-"""Request bodies sent with ``Transfer-Encoding: chunked`` (RFC 9112 §7.1), which HTTP/1.1
-servers must accept: the WSGI wrapper on its own, then through a real gunicorn."""
+"""Request bodies as Django sees them (progress_site.request_body): chunked ones (RFC 9112
+§7.1, which HTTP/1.1 servers must accept) whole, incomplete ones (§8) refused, stalled ones
+timed out; the WSGI wrapper on its own, then through a real gunicorn."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ import orjson
 import pytest
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
+from django.http import UnreadablePostError
 
-from progress_site.chunked import ChunkedBodyMiddleware
+from documents.models import Document
+from progress_site.request_body import RequestBodyMiddleware
 from tests.conftest import basic
 from tests.factories import CredentialFactory
 
@@ -48,7 +51,7 @@ def _seen_by_django(environ) -> tuple[bytes, dict]:
         start_response("204 No Content", [])
         return []
 
-    wrapper = ChunkedBodyMiddleware(app, limit=1024)
+    wrapper = RequestBodyMiddleware(app, limit=1024, timeout=None)
     wrapper(environ, lambda status, headers: None)
     return seen["body"], environ
 
@@ -72,20 +75,23 @@ def test_a_chunked_body_reaches_django_whole_with_its_length(coding):
     assert environ["CONTENT_LENGTH"] == str(len(data))
 
 
-def test_a_body_with_a_content_length_is_left_as_sent():
-    stream = io.BytesIO(b'{"a": 1}')
-    body, environ = _seen_by_django(
-        _environ(stream, CONTENT_LENGTH="8", HTTP_TRANSFER_ENCODING="chunked")
-    )
+def test_a_body_as_long_as_its_content_length_is_read_as_sent():
+    body, _ = _seen_by_django(_environ(_Trickle(b'{"a": 1}', 3), CONTENT_LENGTH="8"))
     assert body == b'{"a": 1}'
-    assert environ["wsgi.input"] is stream
+
+
+def test_a_body_that_ends_before_its_content_length_is_unreadable():
+    """RFC 9112 §8: a message shorter than its Content-Length is incomplete; Django must not
+    get the part that came as if it were the body."""
+    with pytest.raises(UnreadablePostError):
+        _seen_by_django(_environ(io.BytesIO(b'{"a": 1'), CONTENT_LENGTH="8"))
 
 
 def test_a_chunked_body_over_the_limit_reaches_django_with_a_length_over_it():
     """At most limit + 1 bytes are held; the length says the body is too large, so the
     request is refused as a declared oversized one is (413)."""
     environ = _environ(io.BytesIO(b"x" * 5000), HTTP_TRANSFER_ENCODING="chunked")
-    wrapper = ChunkedBodyMiddleware(lambda e, s: [], limit=1024)
+    wrapper = RequestBodyMiddleware(lambda e, s: [], limit=1024, timeout=None)
     wrapper(environ, lambda status, headers: None)
     assert environ["CONTENT_LENGTH"] == "1025"
     assert len(environ["wsgi.input"].read()) == 1025
@@ -113,6 +119,7 @@ def gunicorn(transactional_db):
         ),
         "PROGRESS_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
+        "PROGRESS_REQUEST_BODY_TIMEOUT": "1",
         "LOG_LEVEL": "WARNING",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -191,3 +198,59 @@ def test_chunked_writes_store_what_was_sent_through_gunicorn(gunicorn):
     response = client.getresponse()
     assert response.status == 200
     assert orjson.loads(response.read())["object"]["id"] == "https://example.com/chunked"
+
+
+def _raw(port: int, data: bytes, *, half_close: bool) -> bytes:
+    """Send ``data`` on a fresh connection, optionally close our side, read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(data)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            part = sock.recv(65536)
+            if not part:
+                break
+            answer += part
+        return answer
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("half_close", [True, False], ids=["closed", "stalled"])
+def test_a_body_cut_short_is_a_400_and_stores_nothing_through_gunicorn(gunicorn, half_close):
+    """RFC 9112 §8: a body that ends (the client closed its side) or stops (no byte for
+    PROGRESS_REQUEST_BODY_TIMEOUT seconds) before its Content-Length is incomplete: 400, and
+    no part of it is stored."""
+    credential = CredentialFactory()
+    state = "/xapi/activities/state?" + urlencode(
+        {
+            "activityId": "https://example.com/cut",
+            "agent": orjson.dumps({"mbox": "mailto:cut@example.com"}).decode(),
+            "stateId": "cut",
+        }
+    )
+    head = (
+        f"PUT {state} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: {basic(credential.key)}\r\nX-Experience-API-Version: 1.0.3\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    ).encode()
+    answer = _raw(gunicorn, head + b'{"part": "of it', half_close=half_close)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert b"did not arrive whole" in answer or not half_close
+    assert not Document.objects.exists()
+
+
+@pytest.mark.slow
+def test_a_request_line_as_long_as_a_more_link_can_be_is_served_through_gunicorn(gunicorn):
+    """Data §2.5.s3.b1: the LRS's own more link must be usable, and it repeats the query's
+    filters, long IRIs included: a 6 KB request line is served, not refused with 414."""
+    credential = CredentialFactory()
+    activity = "https://example.com/" + "a" * 6000
+    client = http.client.HTTPConnection("127.0.0.1", gunicorn, timeout=10)
+    client.request(
+        "GET",
+        "/xapi/statements?" + urlencode({"activity": activity}),
+        headers={"Authorization": basic(credential.key), "X-Experience-API-Version": "1.0.3"},
+    )
+    response = client.getresponse()
+    assert response.status == 200, response.read()[:300]
