@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 import signal
@@ -44,7 +45,9 @@ from ingest.contract import (
     DETAIL_HEADER,
     DROPPED_HEADER,
     REASON_HEADER,
+    SHA256_HEADER,
     SUBJECT_HEADER,
+    TRUNCATED_HEADER,
     Incoming,
 )
 from ingest.pull import BatchPuller
@@ -150,7 +153,8 @@ class IngestConsumer:
     def stop(self) -> None:
         self.stopping.set()
 
-    async def run(self) -> None:
+    async def _connect(self) -> BatchPuller:
+        """A connection, the streams and consumer ensured, and a puller on them."""
         config = self.config
         self._nc = await nats.connect(
             servers=config.servers,
@@ -162,6 +166,11 @@ class IngestConsumer:
         await self._until_done(lambda: ensure_streams(self._js, config), "nats")
         puller = BatchPuller(self._nc, stream=config.stream, durable=config.durable)
         await puller.start()
+        return puller
+
+    async def run(self) -> None:
+        config = self.config
+        puller = await self._connect()
         self.ready.set()
         pending_task = asyncio.create_task(self._watch_pending())
         backoff = 0.5
@@ -182,6 +191,15 @@ class IngestConsumer:
                     await _finish(in_flight, until_idle=len(in_flight))
                     await self._sleep(backoff)
                     backoff = min(backoff * 2, _MAX_BACKOFF)
+                    if self._nc.is_closed and not self.stopping.is_set():
+                        # A connection the server closed for a protocol error is given up
+                        # by the client for good: a new one. Unacked messages of the old
+                        # one come back after their ack wait and are stored once.
+                        logger.warning("NATS connection closed; connecting again")
+                        with contextlib.suppress(Exception):
+                            await puller.stop()
+                        with contextlib.suppress(Exception):
+                            puller = await self._connect()
                     continue
                 backoff = 0.5
                 # Collect what has finished (a failed batch raises here); wait for a
@@ -229,14 +247,10 @@ class IngestConsumer:
         refused = set()
         for index, reason, detail in outcome:
             message = messages[index]
+            headers = deadletter_headers(message.headers, str(reason), detail, message.subject)
+            body, headers = fit_deadletter(message.data, headers, self._nc.max_payload)
             try:
-                await self._js.publish(
-                    self.config.deadletter_subject,
-                    message.data,
-                    headers=deadletter_headers(
-                        message.headers, str(reason), detail, message.subject
-                    ),
-                )
+                await self._js.publish(self.config.deadletter_subject, body, headers=headers)
                 metrics.DEADLETTERED.labels(str(reason)).inc()
             except Exception:
                 # Not acked: JetStream delivers it again, and it is dead-lettered then.
@@ -330,6 +344,34 @@ def deadletter_headers(original: dict | None, reason: str, detail: str, subject:
     if dropped:
         headers[DROPPED_HEADER] = ", ".join(dropped)[:1000]
     return headers
+
+
+def _header_bytes(headers: dict) -> int:
+    """The size of ``headers`` as a NATS message carries them (``NATS/1.0`` and a line a
+    header, names and values as UTF-8)."""
+    lines = sum(len(f"{name}: {value}\r\n".encode()) for name, value in headers.items())
+    return len(b"NATS/1.0\r\n\r\n") + lines
+
+
+# Room for what the client and server add around a message besides its headers and body.
+_PAYLOAD_MARGIN = 512
+
+
+def fit_deadletter(body: bytes, headers: dict, max_payload: int) -> tuple[bytes, dict]:
+    """The dead letter's body and headers within the server's ``max_payload``, which
+    counts headers and body together: a publish over it makes the server close the
+    connection. A body that does not fit is cut to what does, and the headers say so
+    (``Progress-Deadletter-Truncated``: the original length) and identify the original
+    (``Progress-Original-Sha256``)."""
+    room = max_payload - _PAYLOAD_MARGIN - _header_bytes(headers)
+    if len(body) <= room:
+        return body, headers
+    headers = headers | {
+        TRUNCATED_HEADER: str(len(body)),
+        SHA256_HEADER: hashlib.sha256(body).hexdigest(),
+    }
+    room = max(0, max_payload - _PAYLOAD_MARGIN - _header_bytes(headers))
+    return body[:room], headers
 
 
 def _incoming(message) -> Incoming:

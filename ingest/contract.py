@@ -23,6 +23,7 @@ import orjson
 from lrs.versioning import VersionError, negotiate
 from statements.xapi.errors import StatementError
 from statements.xapi.multipart import require_no_raw_attachments
+from statements.xapi.signature import verify_statement_signatures
 from statements.xapi.validate import validate_statements
 
 CREDENTIAL_HEADER = "Progress-Credential"
@@ -31,6 +32,8 @@ REASON_HEADER = "Progress-Deadletter-Reason"
 DETAIL_HEADER = "Progress-Deadletter-Detail"
 SUBJECT_HEADER = "Progress-Original-Subject"
 DROPPED_HEADER = "Progress-Dropped-Headers"
+TRUNCATED_HEADER = "Progress-Deadletter-Truncated"
+SHA256_HEADER = "Progress-Original-Sha256"
 
 # Ids of statements a message did not name: uuid5 in this namespace over
 # "<stream>:<stream sequence>:<index>".
@@ -102,8 +105,12 @@ def decode(message: Incoming) -> None:
     try:
         statements = validate_statements(document, v2=v2)
         # No multipart here: attachments need a fileUrl, and signed statements (whose
-        # signature travels as an attachment part) cannot come this way.
-        require_no_raw_attachments(statements, path_prefix_batch=isinstance(document, list))
+        # signature travels as an attachment part) cannot come this way: a signature
+        # declared with a fileUrl alone is refused as over HTTP, unverified.
+        batch = isinstance(document, list)
+        require_no_raw_attachments(statements, path_prefix_batch=batch)
+        for index, statement in enumerate(statements):
+            verify_statement_signatures(statement, {}, path_prefix=f"[{index}]" if batch else "")
     except StatementError as exc:
         raise Refused(Reason.INVALID_STATEMENT, str(exc)) from None
     received = document if isinstance(document, list) else [document]

@@ -218,9 +218,12 @@ def _principal_for(message: Incoming) -> Principal:
         record.scopes, method="POST", read_scopes=(), write_scopes=(scopes.STATEMENTS_WRITE,)
     ):
         raise Refused(Reason.NOT_ALLOWED, f"credential {key!r} may not write statements")
+    # A producer names its key and nothing more (NATS account permissions decide who may
+    # publish): no peer key, no network, so no peer's trust to keep a submitted authority.
+    # The credential is the authority of what it publishes (docs/ingest.md).
     return Principal(
         record.credential_id, record.key, record.tenant_id, record.tenant_slug, record.scopes,
-        record.kind,
+        "normal",
     )  # fmt: skip
 
 

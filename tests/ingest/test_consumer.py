@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import socket
 import threading
 import time
@@ -30,7 +31,9 @@ from ingest.contract import (
     DETAIL_HEADER,
     DROPPED_HEADER,
     REASON_HEADER,
+    SHA256_HEADER,
     SUBJECT_HEADER,
+    TRUNCATED_HEADER,
 )
 from ingest.services import DatabaseUnavailable, ingest_caches_clear
 from tests.factories import CredentialFactory
@@ -237,6 +240,43 @@ def test_a_header_name_nats_py_cannot_publish_still_lets_the_message_be_dead_let
     assert headers["Trace-Id"] == "t-2"
     assert headers[DROPPED_HEADER] == "X(1)"
     assert "X(1)" not in headers
+
+
+def test_a_dead_letter_too_large_for_nats_is_cut_to_fit_and_the_stream_flows_on(config, producer):
+    """Bad input never blocks the stream (docs/ingest.md): NATS counts a message's headers
+    with its body, so the dead letter of an invalid message that itself just fits (its
+    reason headers added) would not; the server would close the consumer's connection. The
+    dead letter's body is cut to fit, its headers give the original length and SHA-256, the
+    message is acked, and the next one is stored."""
+    running = Running(config)
+    max_payload = running.consumer._nc.max_payload
+    # Fits with the producer's one header; not with the dead letter's reason headers.
+    body = b"{broken" + b"x" * (max_payload - 200)
+    publish(config, producer, [body])
+    good = builders.statement()
+    publish(config, producer, [good])
+    wait_for(lambda: stored_count(producer) == 1, what="the statement after it")
+    wait_for(lambda: consumer_state(config)[1:] == (0, 0), what="both acked")
+    running.stop()
+    ((letter, headers),) = dead_letters(config)
+    assert headers[REASON_HEADER] == "bad_json"
+    assert headers[TRUNCATED_HEADER] == str(len(body))
+    assert headers[SHA256_HEADER] == hashlib.sha256(body).hexdigest()
+    assert body.startswith(letter)
+    assert len(letter) < len(body)
+
+
+def test_a_connection_the_server_closed_is_replaced_and_storing_goes_on(config, producer):
+    """A connection closed for good (the client gives up one the server closed for a
+    protocol error) is replaced by a new one; later messages are stored."""
+    running = Running(config)
+    publish(config, producer, [builders.statement()])
+    wait_for(lambda: stored_count(producer) == 1, what="the first statement")
+    closed = asyncio.run_coroutine_threadsafe(running.consumer._nc.close(), running.loop)
+    closed.result(10)
+    publish(config, producer, [builders.statement()])
+    wait_for(lambda: stored_count(producer) == 2, timeout=40, what="a statement after it")
+    running.stop()
 
 
 def test_a_crash_between_commit_and_ack_stores_nothing_twice(config, producer, monkeypatch):

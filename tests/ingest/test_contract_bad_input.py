@@ -290,6 +290,27 @@ def test_a_body_with_a_byte_order_mark_is_bad_json():
     assert decided(incoming(body)) is Reason.BAD_JSON
 
 
+@pytest.mark.parametrize("batch", [False, True])
+def test_a_signature_declared_by_file_url_alone_is_an_invalid_statement(batch):
+    """Data §2.6 (the LRS verifies a signature, whose JWS travels as an attachment part,
+    Communication §1.5.2) and docs/ingest.md (the HTTP API's validation): no part can come
+    over NATS, so a statement declaring a signature is refused, not stored unverified."""
+    statement = builders.statement(
+        attachments=[
+            {
+                "usageType": "http://adlnet.gov/expapi/attachments/signature",
+                "display": {"en-US": "signature"},
+                "contentType": "application/octet-stream",
+                "length": 10,
+                "sha2": "c" * 64,
+                "fileUrl": "https://example.com/signature",
+            }
+        ]
+    )
+    body = orjson.dumps([statement] if batch else statement)
+    assert decided(incoming(body)) is Reason.INVALID_STATEMENT
+
+
 def test_a_body_nested_past_the_parsers_depth_is_bad_json():
     assert decided(incoming(b"[" * 2000 + b"]" * 2000)) is Reason.BAD_JSON
 

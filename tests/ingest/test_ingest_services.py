@@ -75,6 +75,25 @@ def test_single_statements_and_arrays_are_stored_with_the_producer_as_authority(
     assert stored["version"] == "2.0.0"
 
 
+def test_a_peer_credential_named_over_nats_is_the_authority_of_what_it_publishes(db):
+    """Data §2.4.9: a submitted authority may be kept only "where a strong trust
+    relationship exists"; over HTTP a peer LRS proves it (its peer key, its network), a
+    NATS producer only names a key. So the credential is the statements' authority."""
+    peer = CredentialFactory(
+        key="peer-lrs", kind="peer", peer_key_hash="0" * 64, allowed_networks=["10.0.0.0/8"]
+    )
+    statement = builders.statement(
+        authority={"objectType": "Agent", "mbox": "mailto:someone.else@example.com"}
+    )
+    outcome = ingest_batch([message(peer, statement)])
+    assert not outcome.dead
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT payload FROM statements WHERE statement_id = %s", [statement["id"]])
+        stored = orjson.loads(cursor.fetchone()[0])
+    assert stored["authority"]["account"]["name"] == "peer-lrs"
+    assert "mbox" not in stored["authority"]
+
+
 def test_the_version_header_chooses_the_rules_and_the_version_stored(producer):
     """2.0-only properties are refused under 1.0.3, as over HTTP."""
     statement = builders.statement()
