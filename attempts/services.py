@@ -96,9 +96,10 @@ class _Claimed:
     activity_id: str | None
     registration: str | None
     statement_ref: str | None
-    # The queue row's own columns, to put it back when its learner is busy.
+    # The queue row's own columns, to put it back when its learner is busy (``stored`` as
+    # PostgreSQL prints it: it only ever goes back to PostgreSQL).
     seq: int
-    stored: dt.datetime
+    stored: str
 
     @property
     def group(self) -> GroupKey | None:
@@ -109,7 +110,8 @@ class _Claimed:
 
 # Claiming deletes: the rows are gone for everyone else at once and come back if the
 # transaction rolls back. It takes two statements. The first locks the batch's rows and
-# reads their ``stored`` times; the second deletes exactly those rows, found again by
+# returns, as one row, their ctids and the range of their ``stored`` times; the second
+# deletes exactly those rows, found again by
 # ``ctid`` (which cannot change while this transaction holds their locks; matching on
 # ``seq = ANY(...)`` instead made PostgreSQL 15 probe the index once per row, about seven
 # times slower at a batch of 1,000), joins them with their statements and writes their
@@ -119,7 +121,10 @@ class _Claimed:
 # that claimed and joined cost 20 ms of planning a batch with 20 months attached (8
 # tenant buckets each), against about 1 ms to plan the two.
 _LOCK_SQL = f"""
-    SELECT ctid::text, stored FROM {QUEUE_TABLE} ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
+    WITH locked AS (
+        SELECT ctid, stored FROM {QUEUE_TABLE} ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
+    )
+    SELECT array_agg(ctid)::text, min(stored), max(stored) FROM locked
 """
 
 _CLAIM_SQL = f"""
@@ -141,7 +146,7 @@ _CLAIM_SQL = f"""
         {outbox_insert_sql(STATEMENT_STORED_EVENTS_SQL)}
     )
     SELECT tenant_id, statement_id::text, actor_ifi, verb_id, object_type, activity_id,
-           registration::text, statement_ref::text, seq, stored
+           registration::text, statement_ref::text, seq, stored::text
     FROM found
     ORDER BY seq
 """
@@ -182,7 +187,9 @@ def projection_process_batch(*, limit: int | None = None) -> int:
                     deferred.append(row)
                 else:
                     groups.update(row_groups)
-            events += groups_recompute(cursor, tenant_id=tenant_id, groups=groups)
+            events += groups_recompute(
+                cursor, tenant_id=tenant_id, groups=groups, learners_locked=True
+            )
         if deferred:
             _requeue(cursor, deferred)
         if events:
@@ -193,14 +200,13 @@ def projection_process_batch(*, limit: int | None = None) -> int:
 def _claim(cursor, limit: int) -> list[_Claimed]:
     """Up to ``limit`` queue rows no other transaction holds, oldest first, removed from
     the queue, with their statements' lookup columns (``_CLAIM_SQL``)."""
+    # One row back: the locked rows' ctids as a tid[] literal and their stored range.
+    # Fetching a row per queue row cost a timestamp parse each in Python.
     cursor.execute(_LOCK_SQL, [limit])
-    locked = cursor.fetchall()
-    if not locked:
+    tids, earliest, latest = cursor.fetchone()
+    if tids is None:
         return []
-    # ctids print as "(page,item)": quoted, they are the elements of a tid[] literal.
-    tids = "{" + ",".join(f'"{ctid}"' for ctid, _ in locked) + "}"
-    stored = [row[1] for row in locked]
-    cursor.execute(_CLAIM_SQL, [tids, min(stored), max(stored), settings.PROGRESS_OUTBOX_SHARDS])
+    cursor.execute(_CLAIM_SQL, [tids, earliest, latest, settings.PROGRESS_OUTBOX_SHARDS])
     return [_Claimed(*row) for row in cursor.fetchall()]
 
 
@@ -220,7 +226,8 @@ def _without_jit(cursor) -> None:
 def _groups_of(row: _Claimed, voided: dict[str, GroupKey]) -> list[GroupKey]:
     """The groups a claimed row has recomputed: its own, and a voiding statement's
     target's."""
-    groups = [row.group] if row.group is not None else []
+    group = row.group
+    groups = [group] if group is not None else []
     if row.verb_id == VOIDED and row.statement_ref in voided:
         groups.append(voided[row.statement_ref])
     return groups
@@ -301,6 +308,7 @@ def groups_recompute(
     groups: Iterable[GroupKey],
     facts: dict[GroupKey, list[Fact]] | None = None,
     existing: tuple[dict, dict] | None = None,
+    learners_locked: bool = False,
 ) -> list[OutboxEvent]:
     """Recompute the attempts and completion of each group from its statements and write
     them; returns the outbox events for what changed (the caller enqueues them).
@@ -308,13 +316,15 @@ def groups_recompute(
     Must run inside a transaction: the advisory locks taken here last until its end. Given
     ``facts`` (and ``existing``, as ``_existing`` returns it), the caller has already locked
     the groups' learners (``learners_lock``) and read them after that: the rebuild reads
-    whole learners at once.
+    whole learners at once. ``learners_locked`` says the caller holds those locks already
+    (the incremental path takes them in ``_learners_try_lock``), so only the read is left.
     """
     keys = sorted(set(groups), key=lambda g: (g.learner, g.activity_id, g.registration or ""))
     if not keys:
         return []
     if facts is None:
-        learners_lock(cursor, tenant_id, {key.learner for key in keys})
+        if not learners_locked:
+            learners_lock(cursor, tenant_id, {key.learner for key in keys})
         facts = facts_load(cursor, tenant_id, keys)
     attempts: list[Attempt] = []
     completions: list[Completion] = []

@@ -26,6 +26,7 @@ import datetime as dt
 import http.client
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -124,27 +125,94 @@ class Server:
 
 
 class Client:
-    """One keep-alive HTTP connection with the xAPI headers."""
+    """One keep-alive HTTP/1.1 connection with the xAPI headers, kept lean on purpose.
+
+    The load generator shares the two cores with the service it measures, so whatever it
+    spends is taken from the service. ``http.client`` builds a message object and parses
+    every response header with the ``email`` package: 260 to 330 µs of the client's CPU a
+    one-statement POST here, against 70 to 80 µs for this client, which sends each request
+    as one buffer and reads only the status line, ``Content-Length`` and
+    ``Transfer-Encoding``, which is all the benchmark needs of a response.
+    """
 
     def __init__(self, host: str, authorization: str):
         self.host = host
-        self.headers = {"Authorization": authorization, "X-Experience-API-Version": "2.0.0"}
-        self.connection = http.client.HTTPConnection(host, timeout=60)
+        self._head = (
+            f"Host: {host}\r\nAuthorization: {authorization}\r\nX-Experience-API-Version: 2.0.0\r\n"
+        ).encode()
+        self._socket: socket.socket | None = None
+        self._buffer = b""
+
+    def _connect(self) -> socket.socket:
+        name, port = self.host.rsplit(":", 1)
+        sock = socket.create_connection((name, int(port)), timeout=60)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._buffer = b""
+        return sock
+
+    def _fill(self, sock: socket.socket) -> None:
+        data = sock.recv(262144)
+        if not data:
+            raise ConnectionError("the server closed the connection")
+        self._buffer += data
+
+    def _read_until(self, sock: socket.socket, marker: bytes) -> bytes:
+        while (end := self._buffer.find(marker)) < 0:
+            self._fill(sock)
+        found, self._buffer = self._buffer[:end], self._buffer[end + len(marker) :]
+        return found
+
+    def _read_exactly(self, sock: socket.socket, size: int) -> bytes:
+        while len(self._buffer) < size:
+            self._fill(sock)
+        found, self._buffer = self._buffer[:size], self._buffer[size:]
+        return found
+
+    def _read_body(self, sock: socket.socket, method: str, status: int, head: bytes) -> bytes:
+        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+            return b""
+        lowered = head.lower()
+        if b"\r\ntransfer-encoding: chunked" in lowered:
+            chunks = []
+            while size := int(self._read_until(sock, b"\r\n").split(b";")[0], 16):
+                chunks.append(self._read_exactly(sock, size))
+                self._read_exactly(sock, 2)
+            self._read_until(sock, b"\r\n")  # no trailers are sent here
+            return b"".join(chunks)
+        start = lowered.find(b"\r\ncontent-length:")
+        if start < 0:
+            raise ConnectionError("a response without a length")
+        end = lowered.find(b"\r\n", start + 2)
+        return self._read_exactly(sock, int(head[start + 17 : end if end > 0 else None]))
 
     def request(self, method: str, path: str, body: bytes | None = None):
-        headers = dict(self.headers)
+        message = b"%s %s HTTP/1.1\r\n%s" % (method.encode(), path.encode(), self._head)
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            message += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+                len(body),
+                body,
+            )
+        else:
+            message += b"\r\n"
         started = time.perf_counter()
         try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
-            self.connection.close()
-            self.connection = http.client.HTTPConnection(self.host, timeout=60)
+            sock = self._socket or self._connect()
+            self._socket = sock
+            sock.sendall(message)
+            head = self._read_until(sock, b"\r\n\r\n")
+            status = int(head[9:12])
+            data = self._read_body(sock, method, status, head)
+        except (OSError, ValueError):
+            self.close()
             raise
-        return response.status, time.perf_counter() - started, data
+        if b"\r\nconnection: close" in head.lower():
+            self.close()
+        return status, time.perf_counter() - started, data
+
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+        self._socket = None
 
 
 def run_concurrently(host, authorization, jobs: list, concurrency: int):
