@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -201,17 +202,28 @@ def test_chunked_writes_store_what_was_sent_through_gunicorn(gunicorn):
 
 
 def _raw(port: int, data: bytes, *, half_close: bool) -> bytes:
-    """Send ``data`` on a fresh connection, optionally close our side, read the answer."""
+    """Send ``data`` on a fresh connection, optionally close our side, read the answer:
+    its head, then as much body as its ``Content-Length`` says (the two can arrive in
+    separate segments)."""
     with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
         sock.sendall(data)
         if half_close:
             sock.shutdown(socket.SHUT_WR)
         answer = b""
-        while b"\r\n\r\n" not in answer:
+
+        def more() -> bool:
+            nonlocal answer
             part = sock.recv(65536)
-            if not part:
-                break
             answer += part
+            return bool(part)
+
+        while b"\r\n\r\n" not in answer:
+            if not more():
+                return answer
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+        while length and len(body) < int(length.group(1)) and more():
+            body = answer.partition(b"\r\n\r\n")[2]
         return answer
 
 
