@@ -34,10 +34,6 @@ QUARANTINED = Counter(
     "progress_projection_quarantined_total",
     "Statements moved to projection_failures after failing to project on their own",
 )
-QUEUE_VACUUMS = Counter(
-    "progress_projection_queue_vacuums_total",
-    "Vacuums of the projection queue run by the projector itself",
-)
 UNREADABLE = Counter(
     "progress_projection_unreadable_statements_total",
     "Stored statements the projection could not parse and left out",

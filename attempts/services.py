@@ -111,15 +111,15 @@ class _Claimed:
 # Claiming deletes: the rows are gone for everyone else at once and come back if the
 # transaction rolls back. It takes two statements. The first locks the batch's rows and
 # returns, as one row, their ctids and the range of their ``stored`` times; the second
-# deletes exactly those rows, found again by
-# ``ctid`` (which cannot change while this transaction holds their locks; matching on
-# ``seq = ANY(...)`` instead made PostgreSQL 15 probe the index once per row, about seven
-# times slower at a batch of 1,000), joins them with their statements and writes their
-# ``statement.stored`` events to the outbox (``events.STATEMENT_STORED_EVENTS_SQL``). The
-# join carries the batch's earliest and latest ``stored`` as literals, so PostgreSQL
-# plans it for the months the batch holds, not for every month attached: one statement
-# that claimed and joined cost 20 ms of planning a batch with 20 months attached (8
-# tenant buckets each), against about 1 ms to plan the two.
+# deletes exactly those rows, found again by ``ctid`` (which cannot change while this
+# transaction holds their locks; matching on ``seq = ANY(...)`` instead made PostgreSQL
+# 15 probe the index once per row, about seven times slower at a batch of 1,000), joins
+# them with their statements and writes their ``statement.stored`` events to the outbox
+# (``events.STATEMENT_STORED_EVENTS_SQL``). The join carries the batch's earliest and
+# latest ``stored`` as literals, so PostgreSQL plans it for the months the batch holds,
+# not for every month attached: one statement that claimed and joined cost 20 ms of
+# planning a batch with 20 months attached (8 tenant buckets each), against about 1 ms to
+# plan the two.
 _LOCK_SQL = f"""
     WITH locked AS (
         SELECT ctid, stored FROM {QUEUE_TABLE} ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
@@ -849,7 +849,6 @@ def projection_drain_run(*, budget_seconds: float) -> int:
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         metrics.PROJECTED.inc(count)
         total += count
-        projection_queue_vacuum_due(count)
         if not help_asked and count * 2 >= settings.PROGRESS_PROJECTION_BATCH:
             # At least half a batch: a backlog. Another drain is asked for, so that an
             # idle worker joins in; the drain it starts does the same, until batches come
@@ -866,46 +865,6 @@ def projection_drain_run(*, budget_seconds: float) -> int:
 
 
 _MAX_QUARANTINED_IN_A_ROW = 20
-
-
-class _QueueVacuum:
-    """Rows this process has claimed since it last vacuumed the queue."""
-
-    claimed = 0
-
-
-def projection_queue_vacuum_due(claimed: int) -> bool:
-    """Count ``claimed`` queue rows; once ``PROGRESS_PROJECTION_QUEUE_VACUUM_ROWS`` have been
-    claimed by this process, vacuum the queue. Returns whether it vacuumed.
-
-    Every claim deletes its rows, so the queue's dead rows are all the statements ever
-    projected while its live rows are the backlog: without a vacuum, the claim's walk of
-    ``seq`` from the oldest entry steps over every row deleted since the last one, and a
-    drain slows as it goes (measured: 4,445 statements/s over 680,000 dead rows, 6,164
-    after a vacuum). Autovacuum reaches the queue only when its thresholds and naptime
-    allow, and not at all where it is off; a vacuum of the queue itself costs
-    milliseconds, since its live rows are few. ``SKIP_LOCKED``: a worker never waits for
-    another's vacuum. ``TRUNCATE false``: giving empty pages back to the filesystem takes
-    an exclusive lock, which writers adding queue rows would wait on; new rows reuse the
-    pages instead. Outside a transaction only (``VACUUM`` cannot run inside one), and
-    never raises: a failed vacuum only leaves the queue to autovacuum.
-    """
-    every = settings.PROGRESS_PROJECTION_QUEUE_VACUUM_ROWS
-    if not every:
-        return False
-    _QueueVacuum.claimed += claimed
-    if _QueueVacuum.claimed < every or connection.in_atomic_block:
-        return False
-    _QueueVacuum.claimed = 0
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM (SKIP_LOCKED, TRUNCATE false) {QUEUE_TABLE}")
-    except Exception:
-        # A lost connection shows again in the next batch, which handles it.
-        logger.warning("the projection queue was not vacuumed", exc_info=True)
-        return False
-    metrics.QUEUE_VACUUMS.inc()
-    return True
 
 
 def projection_quarantine_head(error: BaseException) -> None:

@@ -243,12 +243,6 @@ PROGRESS_PROJECTION_BATCH = env.int(
 PROGRESS_PROJECTION_DRAIN_SECONDS = env.float(
     "PROGRESS_PROJECTION_DRAIN_SECONDS", default=30.0, minimum=0.1
 )
-# Queue rows a worker process claims between two vacuums of the queue (docs/projection.md:
-# its live rows are few and every claim deletes, so its dead rows must not wait for
-# autovacuum); 0 leaves the queue to autovacuum alone.
-PROGRESS_PROJECTION_QUEUE_VACUUM_ROWS = env.int(
-    "PROGRESS_PROJECTION_QUEUE_VACUUM_ROWS", default=20000, minimum=0
-)
 # Expiry of the "drain already requested" mark, in milliseconds (docs/projection.md).
 PROGRESS_PROJECTION_NUDGE_MS = env.int("PROGRESS_PROJECTION_NUDGE_MS", default=2000, minimum=10)
 # Period of the sweeper that drains what lost nudges left.

@@ -8,7 +8,6 @@ import hashlib
 import io
 import random
 import threading
-import time
 import uuid
 
 import orjson
@@ -898,59 +897,3 @@ def _queue_seq(statement_id: str) -> int:
                        [statement_id])  # fmt: skip
         [(seq,)] = cursor.fetchall()
     return seq
-
-
-def _queue_vacuums() -> int:
-    """Vacuums of the queue PostgreSQL has counted (its statistics, read afresh)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = %s",
-            ["statement_projection_queue"],
-        )
-        return cursor.fetchone()[0]
-
-
-def test_the_projector_vacuums_its_queue_every_so_many_claimed_rows(principal, settings):
-    """Every claim deletes, so the queue's dead rows are every statement ever projected:
-    after PROGRESS_PROJECTION_QUEUE_VACUUM_ROWS claimed rows a worker vacuums the queue
-    itself instead of leaving it to autovacuum (which this machine's PostgreSQL runs
-    without)."""
-    settings.PROGRESS_PROJECTION_QUEUE_VACUUM_ROWS = 30
-    services._QueueVacuum.claimed = 0
-    before = _queue_vacuums()
-    store(principal, *[builders.statement() for _ in range(20)])
-    assert services.projection_drain_run(budget_seconds=60) == 20
-    assert _queue_vacuums() == before  # 20 claimed: not yet
-    store(principal, *[builders.statement() for _ in range(20)])
-    assert services.projection_drain_run(budget_seconds=60) == 20
-    deadline = time.monotonic() + 5
-    while _queue_vacuums() == before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _queue_vacuums() == before + 1
-    assert services._QueueVacuum.claimed == 0
-
-
-def test_a_drain_inside_a_transaction_keeps_counting_and_vacuums_at_its_first_chance_outside(
-    principal, settings
-):
-    """VACUUM cannot run inside a transaction block."""
-    settings.PROGRESS_PROJECTION_QUEUE_VACUUM_ROWS = 5
-    services._QueueVacuum.claimed = 0
-    store(principal, *[builders.statement() for _ in range(10)])
-    with transaction.atomic():
-        assert services.projection_drain_run(budget_seconds=60) == 10
-        assert services.projection_queue_vacuum_due(0) is False
-    assert services._QueueVacuum.claimed == 10
-    assert services.projection_queue_vacuum_due(0) is True
-    assert services._QueueVacuum.claimed == 0
-
-
-def test_a_queue_vacuum_every_0_rows_means_none(principal, settings):
-    """0 leaves the queue to autovacuum alone."""
-    settings.PROGRESS_PROJECTION_QUEUE_VACUUM_ROWS = 0
-    services._QueueVacuum.claimed = 0
-    store(principal, *[builders.statement() for _ in range(10)])
-    assert services.projection_drain_run(budget_seconds=60) == 10
-    assert services.projection_queue_vacuum_due(10_000) is False
-    assert services._QueueVacuum.claimed == 0
